@@ -1,0 +1,1 @@
+"""classical: the hand-written classical codecs, one algorithm per file, NumPy only."""

@@ -1,0 +1,1 @@
+"""pipeline: the codec registry, the main job (``python -m pipeline.run``) and benchmarks."""

@@ -1,0 +1,164 @@
+"""The codec registry: name -> :class:`Codec`, in the style of CompressAI's zoo.
+
+Every codec module of the package (``classical.*``, ``learned.codec``) exposes
+``encode(img, **params) -> bytes`` and ``decode(data) -> ndarray`` and knows
+nothing of this module.  Here they are adapted to one protocol, so that the main
+job (``python -m pipeline.run``), the benchmarks and the generic tests in
+``tests/pipeline`` can treat them all alike.
+
+A codec is registered either by passing a :class:`Codec` to :func:`register`,
+or by decorating a class that has the same attributes::
+
+    @register
+    class Raw:
+        "Uncompressed 8-bit samples in the container."
+        name = "raw"
+        lossless = True
+        encode = staticmethod(functools.partial(pcm.encode, bits=8))
+        decode = staticmethod(pcm.decode)
+
+Examples
+--------
+>>> codec = get("raw")
+>>> codec.lossless
+True
+>>> import numpy as np
+>>> img = np.zeros((4, 4), np.uint8)
+>>> (codec.decode(codec.encode(img)) == img).all()
+np.True_
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from classical import pcm
+
+__all__ = ["Codec", "register", "get", "available", "codecs"]
+
+
+@dataclass(frozen=True)
+class Codec:
+    """One registered codec.
+
+    Attributes
+    ----------
+    name : str
+        Registry key, e.g. ``"jpeg"``.
+    encode : callable
+        ``encode(img, **params) -> bytes``; ``img`` is ``uint8`` ``(H, W)`` or ``(H, W, 3)``.
+    decode : callable
+        ``decode(data) -> ndarray``; needs nothing but the bytes.
+    lossless : bool
+        True if ``decode(encode(img)) == img`` for every image at every setting.
+    defaults : Mapping
+        Parameters used when none are given (the "default settings" row of the table).
+    sweep : tuple of Mapping
+        Parameter sets for a rate-distortion curve, lowest rate first; empty for
+        codecs with a single operating point.
+    description : str
+        One line for tables and the report.
+    """
+
+    name: str
+    encode: Callable[..., bytes]
+    decode: Callable[[bytes], np.ndarray]
+    lossless: bool
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    sweep: tuple[Mapping[str, Any], ...] = ()
+    description: str = ""
+
+    def compress(self, img: np.ndarray, **params) -> bytes:
+        """Encode with the defaults overridden by ``params``."""
+        return self.encode(img, **{**self.defaults, **params})
+
+
+_REGISTRY: dict[str, Codec] = {}
+#: Read-only view of the registry, in registration order.
+codecs = MappingProxyType(_REGISTRY)
+
+
+def register(obj):
+    """Add a codec to the registry; usable as a class decorator.
+
+    Parameters
+    ----------
+    obj : Codec or class
+        A :class:`Codec`, or a class with attributes ``name``, ``lossless``,
+        ``encode``, ``decode`` and optionally ``defaults``, ``sweep`` (its
+        docstring becomes the description).
+
+    Returns
+    -------
+    The argument, unchanged (so it works as a decorator).
+    """
+    if isinstance(obj, Codec):
+        codec = obj
+    else:
+        doc = (obj.__doc__ or "").strip().splitlines()
+        codec = Codec(
+            name=obj.name,
+            encode=obj.encode,
+            decode=obj.decode,
+            lossless=bool(obj.lossless),
+            defaults=MappingProxyType(dict(getattr(obj, "defaults", {}))),
+            sweep=tuple(MappingProxyType(dict(p)) for p in getattr(obj, "sweep", ())),
+            description=doc[0] if doc else "",
+        )
+    if codec.name in _REGISTRY:
+        raise ValueError(f"codec {codec.name!r} is already registered")
+    _REGISTRY[codec.name] = codec
+    return obj
+
+
+def get(name: str) -> Codec:
+    """Return the codec registered as ``name``.
+
+    Raises
+    ------
+    ValueError
+        Unknown name; the message lists the available ones.
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown codec {name!r} (available: {', '.join(available())})") from None
+
+
+def available() -> list[str]:
+    """Names of all registered codecs, in registration order."""
+    return list(_REGISTRY)
+
+
+# ---- the codecs ---------------------------------------------------------------------------------
+
+
+def _raw_encode(img, **params):
+    return pcm.encode(img, bits=8, **params)
+
+
+@register
+class Raw:
+    """Raw 8-bit samples in the container (the uncompressed baseline)."""
+
+    name = "raw"
+    lossless = True
+    encode = staticmethod(_raw_encode)
+    decode = staticmethod(pcm.decode)
+
+
+@register
+class Quantize:
+    """Uniform quantization to b bits per sample, packed (PCM, no entropy coding)."""
+
+    name = "quantize"
+    lossless = False
+    encode = staticmethod(pcm.encode)
+    decode = staticmethod(pcm.decode)
+    defaults = {"bits": 1}
+    sweep = [{"bits": b} for b in range(1, 8)]

@@ -1,0 +1,103 @@
+"""Figures for the main job: reconstructions, error maps and the RD plot.
+
+:func:`write_figure` draws, for one image,
+
+* row 1: the original and each codec's reconstruction at its default settings,
+  titled with the real bpp and the PSNR;
+* row 2: the absolute error ``|x - x_hat|`` (mean over colour channels) of each
+  reconstruction, all on ONE shared colour scale so they can be compared;
+* row 3 (when sweeps were run): PSNR and SSIM against bpp for every codec.
+
+Matplotlib runs with the non-interactive Agg backend: no window is opened.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["write_figure"]
+
+
+def write_figure(path, img: np.ndarray, rows, *, title: str = "") -> Path:
+    """Draw the report figure and save it to ``path`` (PNG or PDF by suffix).
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file.
+    img : ndarray
+        The original image.
+    rows : list of (Result, ndarray)
+        As returned by :func:`pipeline.run.run`.
+    title : str
+        Figure title (the image name).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    defaults = [(r, x) for r, x in rows if r.default]
+    swept = any(not r.default for r, _ in rows)
+    ncols = len(defaults) + 1
+    nrows = 3 if swept else 2
+    fig = plt.figure(figsize=(2.6 * ncols, 2.4 * nrows + 0.6), layout="constrained")
+    grid = fig.add_gridspec(nrows, ncols)
+    cmap = None if img.ndim == 3 else "gray"
+
+    ax = fig.add_subplot(grid[0, 0])
+    ax.imshow(img, cmap=cmap, vmin=0, vmax=255)
+    ax.set_title(f"original\n{img.shape[1]}x{img.shape[0]}", fontsize=8)
+    ax.axis("off")
+
+    errors = [np.abs(img.astype(np.int16) - x.astype(np.int16)) for _, x in defaults]
+    errors = [e.mean(axis=2) if e.ndim == 3 else e for e in errors]
+    vmax = max([float(e.max()) for e in errors] + [1.0])
+    for i, ((r, x), err) in enumerate(zip(defaults, errors), start=1):
+        ax = fig.add_subplot(grid[0, i])
+        ax.imshow(x, cmap=cmap, vmin=0, vmax=255)
+        psnr = "inf" if math.isinf(r.psnr) else f"{r.psnr:.2f} dB"
+        ax.set_title(f"{r.codec} ({r.params})\n{r.bpp:.3f} bpp, {psnr}", fontsize=8)
+        ax.axis("off")
+        ax = fig.add_subplot(grid[1, i])
+        shown = ax.imshow(err, cmap="magma", vmin=0, vmax=vmax)
+        ax.set_title(f"|error| {r.codec}, max {err.max():.0f}", fontsize=8)
+        ax.axis("off")
+    if defaults:
+        fig.colorbar(shown, ax=fig.add_subplot(grid[1, 0]), fraction=0.5, label="|x - x_hat| (levels)")
+        fig.axes[-2].axis("off")
+
+    if swept:
+        _rd_axes(fig, grid, rows, ncols)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _rd_axes(fig, grid, rows, ncols) -> None:
+    """PSNR-vs-bpp and SSIM-vs-bpp curves, one line per codec."""
+    half = max(1, ncols // 2)
+    ax_psnr = fig.add_subplot(grid[2, :half])
+    ax_ssim = fig.add_subplot(grid[2, half:]) if ncols > 1 else None
+    by_codec: dict[str, list] = {}
+    for r, _ in rows:
+        if math.isfinite(r.psnr):
+            by_codec.setdefault(r.codec, []).append(r)
+    for name, points in by_codec.items():
+        points.sort(key=lambda r: r.bpp)
+        bpp = [r.bpp for r in points]
+        ax_psnr.plot(bpp, [r.psnr for r in points], "o-", ms=3, label=name)
+        if ax_ssim is not None:
+            ax_ssim.plot(bpp, [r.ssim for r in points], "o-", ms=3, label=name)
+    ax_psnr.set(xlabel="bpp (real bytes)", ylabel="PSNR (dB)")
+    ax_psnr.grid(alpha=0.3)
+    ax_psnr.legend(fontsize=7)
+    if ax_ssim is not None:
+        ax_ssim.set(xlabel="bpp (real bytes)", ylabel="SSIM")
+        ax_ssim.grid(alpha=0.3)

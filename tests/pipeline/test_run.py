@@ -1,0 +1,54 @@
+import csv
+import json
+
+import numpy as np
+
+from fundamentals.imageio import save_image
+from pipeline import run
+
+
+def _image(tmp_path, shape=(20, 28, 3)):
+    rng = np.random.default_rng(3)
+    img = np.clip(np.add.outer(np.arange(shape[0]), np.arange(shape[1]))[..., None] * 4
+                  + rng.integers(-9, 10, shape), 0, 255).astype(np.uint8)
+    path = tmp_path / "img.png"
+    save_image(path, img)
+    return path, img
+
+
+def test_missing_image_is_one_line_and_exit_2(tmp_path, capsys):
+    assert run.main(["--image", str(tmp_path / "missing.png"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "missing.png" in err and "kodim23" in err
+
+
+def test_unknown_codec_exit_2(capsys):
+    assert run.main(["--codecs", "raw,nope", "--no-progress"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_table_csv_json_and_figure(tmp_path, capsys):
+    path, img = _image(tmp_path)
+    out = tmp_path / "out"
+    assert run.main(["--image", str(path), "--out", str(out), "--sweep", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "PSNR dB" in text and "raw" in text and "quantize" in text
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    raw = next(r for r in rows if r["codec"] == "raw")
+    # bpp and CR come from the real bytes
+    assert int(raw["nbytes"]) > img.nbytes
+    assert float(raw["bpp"]) == 8 * int(raw["nbytes"]) / (img.shape[0] * img.shape[1])
+    assert abs(float(raw["cr"]) - img.nbytes / int(raw["nbytes"])) < 1e-9
+    assert raw["exact"] == "True" and raw["psnr"] == "inf"
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["shape"] == list(img.shape) and len(doc["results"]) == len(rows)
+    assert (out / "report.png").stat().st_size > 10_000
+
+
+def test_evaluate_gray_lossless_entropy_column():
+    from pipeline import registry
+
+    img = np.tile(np.array([[0, 255]], np.uint8), (4, 4))
+    result, recon = run.evaluate(registry.get("raw"), img)
+    assert result.exact and result.h0_bpp == 1.0
+    np.testing.assert_array_equal(recon, img)
