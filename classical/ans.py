@@ -18,29 +18,36 @@ The coder is the byte-wise renormalizing rANS of Duda (2013) as written in
 Giesen's ``rans_byte.h``: 32-bit state ``x`` with ``L = 2**23 <= x < 256 L``
 between steps, one byte out (encoder) or in (decoder) at a time. Interleaving
 follows Giesen (2014): lane ``j`` codes symbols ``j, j + lanes, j + 2 lanes, ...``
-and owns its own byte stream, so the lanes never wait on each other.
+with its own state; all lanes share ONE byte stream, in which the encoder puts
+every byte exactly where the decoder, stepping the lanes in order, will look for it.
+Encoding runs backwards (rANS is last-in, first-out), so the decoder runs forwards.
 
 Byte layout (all multi-byte integers little-endian)
 ---------------------------------------------------
-=========================  ======================================================
-field                      meaning
-=========================  ======================================================
-varint ``lanes``           number of interleaved coders, ``1 <= lanes <= max(1, n)``
-``lanes`` x varint         ``count[j]``: renormalization bytes of lane ``j``
-``lanes`` x 4 bytes        ``x[j]``: lane ``j``'s final encoder state (= decoder's
-                           initial state), ``L <= x < 256 L``
-``sum(count)`` bytes       lane 0's bytes, then lane 1's, ... in decoder read order
-=========================  ======================================================
+=====================  ==========================================================
+field                  meaning
+=====================  ==========================================================
+varint ``lanes``       number of interleaved coders, ``1 <= lanes <= max(1, n)``
+``lanes`` x 4 bytes    ``x[j]``: lane ``j``'s final encoder state (= the decoder's
+                       initial state), ``L <= x < 256 L``
+rest                   renormalization bytes in decoder read order: for step
+                       ``t = 0, 1, ...`` (symbols ``t*lanes .. t*lanes+lanes-1``),
+                       round 1 = one byte for each lane that needs one (lane
+                       order), round 2 = one more for each lane still below ``L``
+=====================  ==========================================================
 
-Varints are unsigned LEB128 (:mod:`fundamentals.bitio`). The fixed cost is therefore
-about ``5 * lanes + 1`` bytes (4 for the state, usually 1 to 3 for the count) on top of
-the coded bits; the default lane count (:func:`auto_lanes`) keeps it under 0.5 % for
-long inputs while giving NumPy enough lanes per step to be fast.
+Varints are unsigned LEB128 (:mod:`fundamentals.bitio`). Each lane costs its 4-byte
+state; since every lane starts from ``x = L`` (23 bits that carry no data), the net
+overhead is about 3.5 bytes per lane, plus 1 to 3 bytes for ``lanes``. The default
+lane count (:func:`auto_lanes`) keeps that small and still gives NumPy enough
+lanes per step to be fast. A decoder that does not finish with every lane back at
+``L`` and every byte read raises ``CorruptStreamError("final state mismatch")``.
 
 References
 ----------
 J. Duda, "Asymmetric numeral systems: entropy coding combining speed of Huffman
-coding with compression rate of arithmetic coding", arXiv:1311.2540, 2013 (rANS, Sec. 3).
+coding with compression rate of arithmetic coding", arXiv:1311.2540, 2013 (the range
+variant, rANS).
 F. Giesen, "Interleaved entropy coders", arXiv:1402.3392, 2014; and ``rans_byte.h``
 in github.com/rygorous/ryg_rans (its "READ ME FIRST" traps: encode in reverse, the
 output grows backwards).
@@ -61,7 +68,7 @@ import numpy as np
 from fundamentals.bitio import read_varint, write_varint
 from fundamentals.errors import CorruptStreamError
 
-__all__ = ["encode", "decode", "quantize_pmf", "ideal_bits", "auto_lanes"]
+__all__ = ["auto_lanes", "decode", "encode", "ideal_bits", "quantize_pmf"]
 
 #: Lower end of the normalized state interval: ``L <= x < 256 L`` between steps.
 RANS_L = 1 << 23
@@ -97,7 +104,7 @@ def auto_lanes(n: int) -> int:
 
 
 def quantize_pmf(pmf, precision: int = 16, *, zero_unused: bool = False) -> np.ndarray:
-    """Quantize a probability vector to integer frequencies summing to ``2**precision``.
+    r"""Quantize a probability vector to integer frequencies summing to ``2**precision``.
 
     Parameters
     ----------
@@ -121,15 +128,15 @@ def quantize_pmf(pmf, precision: int = 16, *, zero_unused: bool = False) -> np.n
     With :math:`p_s` the normalized pmf and :math:`E` the eligible symbols, the rule is
     deterministic and exact in integers where it matters:
 
-    1. :math:`f_s = \\max(1, \\lfloor p_s M \\rfloor)` for :math:`s \\in E`.
-    2. If :math:`\\sum f < M`: add 1 to the :math:`M - \\sum f` symbols with the largest
-       remainder :math:`p_s M - \\lfloor p_s M \\rfloor` among those not raised to 1
+    1. :math:`f_s = \max(1, \lfloor p_s M \rfloor)` for :math:`s \in E`.
+    2. If :math:`\sum f < M`: add 1 to the :math:`M - \sum f` symbols with the largest
+       remainder :math:`p_s M - \lfloor p_s M \rfloor` among those not raised to 1
        (largest-remainder / Hamilton rounding; fewer than them are needed).
-    3. If :math:`\\sum f > M` (the raises to 1 overshot): shrink the mass above 1
-       proportionally, :math:`f_s = 1 + \\lfloor (f_s - 1)(M - |E|) / K \\rfloor` with
-       :math:`K = \\sum (f_s - 1)`, then hand out the leftover by largest remainder.
+    3. If :math:`\sum f > M` (the raises to 1 overshot): shrink the mass above 1
+       proportionally, :math:`f_s = 1 + \lfloor (f_s - 1)(M - |E|) / K \rfloor` with
+       :math:`K = \sum (f_s - 1)`, then hand out the leftover by largest remainder.
 
-    Ties go to the lowest symbol index. Needs :math:`|E| \\le M`.
+    Ties go to the lowest symbol index. Needs :math:`|E| \le M`.
 
     Examples
     --------
@@ -143,7 +150,7 @@ def quantize_pmf(pmf, precision: int = 16, *, zero_unused: bool = False) -> np.n
     p = np.asarray(pmf, dtype=np.float64)
     if p.ndim != 1 or p.size == 0:
         raise ValueError(f"pmf must be a non-empty 1-D array, got shape {p.shape}")
-    if not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
+    if not np.all(np.isfinite(p)) or np.any(p < 0) or not 0 < p.sum() < np.inf:
         raise ValueError("pmf must be finite, non-negative, with a positive sum")
     eligible = p > 0 if zero_unused else np.ones(p.size, dtype=bool)
     n_elig = int(eligible.sum())
@@ -162,14 +169,14 @@ def quantize_pmf(pmf, precision: int = 16, *, zero_unused: bool = False) -> np.n
         f = np.where(eligible, 1 + num // K, 0)
         rem = np.where(eligible, num % K, -1)
         f[np.argsort(-rem, kind="stable")[: M - int(f.sum())]] += 1
-    assert f.sum() == M and np.all(f[eligible] >= 1)
+    assert f.sum() == M and np.all(f[eligible] >= 1) and np.all(f[~eligible] == 0)
     return np.concatenate([[0], np.cumsum(f)]).astype(np.int64)
 
 
 def ideal_bits(symbols, cdfs, contexts=None) -> float:
-    """Ideal code length of ``symbols`` under the quantized tables, in bits.
+    r"""Ideal code length of ``symbols`` under the quantized tables, in bits.
 
-    .. math:: \\sum_i -\\log_2 \\frac{f_{c_i}(s_i)}{M}
+    .. math:: \sum_i -\log_2 \frac{f_{c_i}(s_i)}{M}
 
     with :math:`c_i` = ``contexts[i]`` (0 if None). This is what an ideal arithmetic
     coder would reach with the same tables; :func:`encode` stays within about 0.1 %
@@ -186,7 +193,7 @@ def ideal_bits(symbols, cdfs, contexts=None) -> float:
 
 
 def encode(symbols, cdfs, contexts=None, *, lanes: int | None = None) -> bytes:
-    """rANS-encode integer symbols with static per-context tables.
+    r"""rANS-encode integer symbols with static per-context tables.
 
     Parameters
     ----------
@@ -218,17 +225,21 @@ def encode(symbols, cdfs, contexts=None, *, lanes: int | None = None) -> bytes:
 
     .. math::
 
-        x \\leftarrow C(s, x) = \\lfloor x / f_s \\rfloor M + c_s + (x \\bmod f_s)
+        x \leftarrow C(s, x) = \lfloor x / f_s \rfloor M + c_s + (x \bmod f_s)
 
-    preceded by renormalization: while :math:`x \\ge x_{max}(s) = 2^{31-\\text{precision}}
-    f_s`, output the low byte and set :math:`x \\leftarrow \\lfloor x / 256 \\rfloor`,
-    so that :math:`C(s,x)` lands back in :math:`[L, 256L)`. Bytes are emitted last-first,
-    and the lane's stream is their reversal.
+    preceded by renormalization: while :math:`x \ge x_{max}(s) = 2^{31-\text{precision}}
+    f_s`, output the low byte and set :math:`x \leftarrow \lfloor x / 256 \rfloor`,
+    so that :math:`C(s,x)` lands back in :math:`[L, 256L)`. Bytes are emitted in the
+    reverse of the order the decoder reads them, so they are collected per step and
+    laid out at the end in decoder order (the "output grows backwards" of rans_byte.h).
 
     Examples
     --------
-    >>> encode([0, 0, 0], [0, 4095, 4096]).hex()
-    '01000cc08000'
+    Five symbols, one lane: the varint 1, then the 4-byte state; the 1 + 2 + 1 + 2 + 1
+    = 7 bits of information all fit in the state, so no renormalization byte follows.
+
+    >>> encode([0, 1, 0, 2, 0], [0, 2048, 3072, 4096]).hex()
+    '0100b00040'
     """
     freq, start, M = _parse_cdfs(cdfs)
     s, c = _check_symbols(symbols, contexts, freq)
@@ -262,7 +273,7 @@ def encode(symbols, cdfs, contexts=None, *, lanes: int | None = None) -> bytes:
 
 
 def decode(data: bytes, cdfs, contexts, n: int, *, lanes: int | None = None) -> np.ndarray:
-    """Decode ``n`` symbols from an :func:`encode` stream with the same tables.
+    r"""Decode ``n`` symbols from an :func:`encode` stream with the same tables.
 
     Parameters
     ----------
@@ -287,22 +298,24 @@ def decode(data: bytes, cdfs, contexts, n: int, *, lanes: int | None = None) -> 
     ValueError
         Bad tables, contexts or ``n`` (the caller's mistake).
     CorruptStreamError
-        A header inconsistent with ``n`` or ``len(data)``, a lane that runs out of
-        bytes, or a lane that does not end in state ``L`` with all its bytes read
-        ("final state mismatch"): these catch truncation and most corruption.
+        A lane count inconsistent with ``n``, a stream that ends early ("truncated"),
+        or lanes that do not end in state ``L`` with every byte read ("final state
+        mismatch"): these catch truncation and most corruption (not all: a flipped
+        byte can still decode to other symbols, as with any entropy coder without a
+        checksum).
 
     Notes
     -----
-    Per lane and step, with slot :math:`r = x \\bmod M`: the symbol is the :math:`s`
-    with :math:`c_s \\le r < c_s + f_s`, then
-    :math:`x \\leftarrow D(x) = f_s \\lfloor x / M \\rfloor + r - c_s`, then while
-    :math:`x < L` read a byte: :math:`x \\leftarrow 256 x + b`. At most 2 bytes per
-    step: :math:`D(x) \\ge f_s \\lfloor L / M \\rfloor \\ge 2^{23-16}`.
+    Per lane and step, with slot :math:`r = x \bmod M`: the symbol is the :math:`s`
+    with :math:`c_s \le r < c_s + f_s`, then
+    :math:`x \leftarrow D(x) = f_s \lfloor x / M \rfloor + r - c_s`, then while
+    :math:`x < L` read a byte: :math:`x \leftarrow 256 x + b`. At most 2 bytes per
+    step: :math:`D(x) \ge f_s \lfloor L / M \rfloor \ge 2^{23-16}`.
 
     Examples
     --------
-    >>> decode(bytes.fromhex('01000cc08000'), [0, 4095, 4096], None, 3).tolist()
-    [0, 0, 0]
+    >>> decode(bytes.fromhex('0100b00040'), [0, 2048, 3072, 4096], None, 5).tolist()
+    [0, 1, 0, 2, 0]
     """
     freq, start, M = _parse_cdfs(cdfs)
     n = int(n)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "rgb_to_rct", "rct_to_rgb"]
+__all__ = ["rct_to_rgb", "rgb_to_rct", "rgb_to_ycbcr", "ycbcr_to_rgb"]
 
 #: T.871 clause 7, forward matrix: rows are Y, Cb, Cr; columns R, G, B.
 T871_FORWARD = np.array(
@@ -272,11 +272,10 @@ def _as_int_triples(img, name: str) -> np.ndarray:
         raise ValueError(f"{name} must have 3 components on its last axis, got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"{name} must have an integer dtype for the reversible transform, got {arr.dtype}")
-    if arr.dtype.itemsize > 2:
-        if arr.size and (arr.min() < -(1 << 16) or arr.max() >= 1 << 16):
-            raise ValueError(
-                f"{name} values [{arr.min()}, {arr.max()}] outside the supported range [-65536, 65535]"
-            )
+    if arr.dtype.itemsize > 2 and arr.size and (arr.min() < -(1 << 16) or arr.max() >= 1 << 16):
+        raise ValueError(
+            f"{name} values [{arr.min()}, {arr.max()}] outside the supported range [-65536, 65535]"
+        )
     return arr
 
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["resize", "subsample", "upsample", "SUBSAMPLING_MODES"]
+__all__ = ["SUBSAMPLING_MODES", "resize", "subsample", "upsample"]
 
 #: J:a:b notation -> (vertical factor, horizontal factor) by which chroma is reduced.
 SUBSAMPLING_MODES = {"4:4:4": (1, 1), "4:2:2": (1, 2), "4:2:0": (2, 2)}

@@ -181,18 +181,18 @@ class GDN(nnx.Module):
         self.inverse = inverse
         self._beta_nn = NonNegative(minimum=beta_min)
         self._gamma_nn = NonNegative(minimum=0.0)
-        self.beta_v = nnx.Param(self._beta_nn.init(jnp.ones((channels,), jnp.float32)))
-        self.gamma_v = nnx.Param(self._gamma_nn.init(gamma_init * jnp.eye(channels, dtype=jnp.float32)))
+        self.beta_reparam = nnx.Param(self._beta_nn.init(jnp.ones((channels,), jnp.float32)))
+        self.gamma_reparam = nnx.Param(self._gamma_nn.init(gamma_init * jnp.eye(channels, dtype=jnp.float32)))
 
     @property
     def beta(self) -> jax.Array:
         """The effective, positive ``beta``, shape ``(C,)``."""
-        return self._beta_nn(self.beta_v[...])
+        return self._beta_nn(self.beta_reparam[...])
 
     @property
     def gamma(self) -> jax.Array:
         """The effective, non-negative ``gamma``, shape ``(C, C)``, ``gamma[i, j]`` weighs ``x_j``."""
-        return self._gamma_nn(self.gamma_v[...])
+        return self._gamma_nn(self.gamma_reparam[...])
 
     def __call__(self, x: jax.Array) -> jax.Array:
         norm = self.beta + jnp.einsum("...j,ij->...i", x * x, self.gamma)  # (B, H, W, C)
@@ -213,7 +213,8 @@ def conv_down(in_features: int, out_features: int, *, rngs: nnx.Rngs, kernel_siz
     (1, 8, 5, 8)
     """
     p = kernel_size // 2
-    return nnx.Conv(in_features, out_features, kernel_size, strides=2, padding=((p, p), (p, p)), rngs=rngs)
+    return nnx.Conv(in_features, out_features, (kernel_size, kernel_size), strides=(2, 2), padding=((p, p), (p, p)),
+                    rngs=rngs)
 
 
 def conv_up_transpose(in_features: int, out_features: int, *, rngs: nnx.Rngs,
@@ -225,7 +226,8 @@ def conv_up_transpose(in_features: int, out_features: int, *, rngs: nnx.Rngs,
     >>> conv_up_transpose(8, 3, rngs=nnx.Rngs(0))(jnp.zeros((1, 4, 5, 8))).shape
     (1, 8, 10, 3)
     """
-    return nnx.ConvTranspose(in_features, out_features, kernel_size, strides=2, padding="SAME", rngs=rngs)
+    return nnx.ConvTranspose(in_features, out_features, (kernel_size, kernel_size), strides=(2, 2), padding="SAME",
+                             rngs=rngs)
 
 
 def depth_to_space(x: jax.Array, r: int = 2) -> jax.Array:
@@ -260,7 +262,7 @@ class SubPixelConv(nnx.Module):
     """
 
     def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs, kernel_size: int = 3):
-        self.conv = nnx.Conv(in_features, out_features * 4, kernel_size, padding="SAME", rngs=rngs)
+        self.conv = nnx.Conv(in_features, out_features * 4, (kernel_size, kernel_size), padding="SAME", rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         return depth_to_space(self.conv(x), 2)  # (B, H, W, 4*out) -> (B, 2H, 2W, out)

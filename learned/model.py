@@ -1,0 +1,189 @@
+"""Learned transform coding: the factorized-prior model and a plain convolutional autoencoder.
+
+Follows Ballé, Laparra & Simoncelli, "End-to-end optimized image compression", ICLR 2017
+(arXiv:1611.01704), with the transforms and the fully factorized prior of Ballé, Minnen, Singh,
+Hwang & Johnston, "Variational image compression with a scale hyperprior", ICLR 2018
+(arXiv:1802.01436) -- the model CompressAI calls ``bmshj2018-factorized``::
+
+            g_a                 Q                    g_s
+    x ----------> y ----------------> y_hat ----------------> x_hat
+    (B,H,W,3)     (B,H/16,W/16,M)  |  (B,H/16,W/16,M)          (B,H,W,3)
+                                   |
+                          EntropyBottleneck
+                         p(y_hat) -> likelihoods -> rate = sum(-log2 p) bits
+
+* ``g_a`` (analysis): 4 x [5x5 conv, stride 2], GDN after the first three; ``N`` channels
+  inside, ``M`` at the latent.
+* ``Q``: additive uniform noise while training, rounding around the channel medians at test.
+* ``g_s`` (synthesis): the mirror image, 4 x [2x up-sampling], IGDN after the first three;
+  the up-sampling is a 3x3 conv + depth-to-space ("sub-pixel", the default, 4x faster on CPU)
+  or a 5x5 transposed convolution (as the paper).
+
+Educational scope: images are float32 in ``[0, 1]``, NHWC, with ``H`` and ``W`` multiples of 16
+(:mod:`learned.codec` pads); defaults ``N=64, M=96`` are smaller than CompressAI's ``N=128,
+M=192`` so that the model trains on a 2-core CPU.  Not done: hyperprior, autoregressive
+context models, MS-SSIM training.
+
+:class:`CAE` is the plain convolutional autoencoder of the thesis this course comes from
+(3 stride-2 convolutions + ReLU each way, no entropy model, an 8-bit quantized latent): the
+baseline that shows what the entropy model buys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from learned.entropy import EntropyBottleneck
+from learned.layers import GDN, SubPixelConv, conv_down, conv_up_transpose
+
+__all__ = ["CAE", "FactorizedPrior", "ForwardOutput", "ModelConfig"]
+
+UPSAMPLERS = ("subpixel", "transpose")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Size of the factorized-prior model.
+
+    Attributes
+    ----------
+    N : int
+        Channels of the hidden layers of ``g_a`` and ``g_s`` (CompressAI q1-q5: 128).
+    M : int
+        Channels of the latent ``y`` (CompressAI q1-q5: 192).
+    upsample : str
+        ``"subpixel"`` (3x3 conv + depth-to-space) or ``"transpose"`` (5x5 transposed conv).
+    """
+
+    N: int = 64
+    M: int = 96
+    upsample: str = "subpixel"
+
+    def __post_init__(self):
+        if self.N < 1 or self.M < 1:
+            raise ValueError(f"N={self.N} and M={self.M} must be >= 1")
+        if self.upsample not in UPSAMPLERS:
+            raise ValueError(f"upsample={self.upsample!r} not in {UPSAMPLERS}")
+
+
+class ForwardOutput(NamedTuple):
+    """What :meth:`FactorizedPrior.__call__` returns (CompressAI's ``{x_hat, likelihoods}``)."""
+
+    x_hat: jax.Array  #: reconstruction, (B, H, W, 3), not clipped
+    likelihoods: jax.Array  #: p(y_hat), (B, H/16, W/16, M)
+    y_hat: jax.Array  #: quantized (or noisy) latent, (B, H/16, W/16, M)
+
+
+def _upsampler(config: ModelConfig):
+    return SubPixelConv if config.upsample == "subpixel" else conv_up_transpose
+
+
+class FactorizedPrior(nnx.Module):
+    """``bmshj2018-factorized``: analysis ``g_a``, synthesis ``g_s`` and a fully factorized prior.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        ``N``, ``M`` and the up-sampling.
+    rngs : nnx.Rngs
+        Initialisation.
+
+    Examples
+    --------
+    >>> model = FactorizedPrior(ModelConfig(N=8, M=8), rngs=nnx.Rngs(0))
+    >>> out = model(jnp.zeros((1, 32, 32, 3)), training=False)
+    >>> out.x_hat.shape, out.likelihoods.shape
+    ((1, 32, 32, 3), (1, 2, 2, 8))
+    """
+
+    def __init__(self, config: ModelConfig = ModelConfig(), *, rngs: nnx.Rngs):
+        self.config = config
+        N, M = config.N, config.M
+        up = _upsampler(config)
+        self.g_a = nnx.Sequential(
+            conv_down(3, N, rngs=rngs), GDN(N),
+            conv_down(N, N, rngs=rngs), GDN(N),
+            conv_down(N, N, rngs=rngs), GDN(N),
+            conv_down(N, M, rngs=rngs),
+        )
+        self.g_s = nnx.Sequential(
+            up(M, N, rngs=rngs), GDN(N, inverse=True),
+            up(N, N, rngs=rngs), GDN(N, inverse=True),
+            up(N, N, rngs=rngs), GDN(N, inverse=True),
+            up(N, 3, rngs=rngs),
+        )
+        self.entropy_bottleneck = EntropyBottleneck(M, rngs=rngs)
+
+    def __call__(self, x: jax.Array, *, training: bool, key: jax.Array | None = None) -> ForwardOutput:
+        """Encode, quantize (noise or rounding) and decode ``x``; estimate the rate.
+
+        Parameters
+        ----------
+        x : jax.Array
+            Images in ``[0, 1]``, ``(B, H, W, 3)``, ``H`` and ``W`` multiples of 16.
+        training : bool
+            Additive uniform noise (``True``, needs ``key``) or rounding (``False``).
+        key : jax.Array, optional
+            PRNG key of the noise.
+        """
+        y = self.g_a(x)  # (B, H/16, W/16, M)
+        y_hat, likelihoods = self.entropy_bottleneck(y, training=training, key=key)  # (B, H/16, W/16, M)
+        x_hat = self.g_s(y_hat)  # (B, H, W, 3)
+        return ForwardOutput(x_hat=x_hat, likelihoods=likelihoods, y_hat=y_hat)
+
+
+class CAE(nnx.Module):
+    """Plain convolutional autoencoder: 3 x [conv stride 2 + ReLU] each way, no entropy model.
+
+    The encoder ends in a sigmoid so that its latent lies in ``[0, 1]`` and can be quantized to
+    8 bits (``round(255 z)``); the decoder up-samples with sub-pixel convolutions and ends in a
+    sigmoid so that ``x_hat`` is in ``[0, 1]``.  An ``H x W`` image gives an
+    ``H/8 x W/8 x channels[-1]`` latent.
+
+    Parameters
+    ----------
+    channels : tuple of int
+        Output channels of the three encoder convolutions (the decoder mirrors them).
+    rngs : nnx.Rngs
+        Initialisation.
+
+    Examples
+    --------
+    >>> cae = CAE(rngs=nnx.Rngs(0))
+    >>> z = cae.encode(jnp.zeros((1, 32, 32, 3)))
+    >>> z.shape, cae.decode(z).shape
+    ((1, 4, 4, 16), (1, 32, 32, 3))
+    """
+
+    def __init__(self, channels: tuple[int, int, int] = (32, 64, 16), *, rngs: nnx.Rngs):
+        c1, c2, c3 = channels
+        self.encoder = nnx.List([conv_down(3, c1, rngs=rngs), conv_down(c1, c2, rngs=rngs),
+                                 conv_down(c2, c3, rngs=rngs)])
+        self.decoder = nnx.List([SubPixelConv(c3, c2, rngs=rngs), SubPixelConv(c2, c1, rngs=rngs),
+                                 SubPixelConv(c1, 3, rngs=rngs)])
+
+    def encode(self, x: jax.Array) -> jax.Array:
+        """``(B, H, W, 3)`` in ``[0, 1]`` -> latent ``(B, H/8, W/8, c3)`` in ``[0, 1]``."""
+        for k, conv in enumerate(self.encoder):
+            x = conv(x)  # (B, H/2^(k+1), W/2^(k+1), c_k)
+            x = jax.nn.relu(x) if k < len(self.encoder) - 1 else jax.nn.sigmoid(x)
+        return x
+
+    def decode(self, z: jax.Array) -> jax.Array:
+        """Latent ``(B, h, w, c3)`` -> image ``(B, 8h, 8w, 3)`` in ``[0, 1]``."""
+        for k, up in enumerate(self.decoder):
+            z = up(z)  # (B, 2^(k+1) h, 2^(k+1) w, c)
+            z = jax.nn.relu(z) if k < len(self.decoder) - 1 else jax.nn.sigmoid(z)
+        return z
+
+    def __call__(self, x: jax.Array, *, quantize: bool = False) -> jax.Array:
+        """Reconstruct ``x``; with ``quantize`` the latent is rounded to 8 bits (straight-through)."""
+        z = self.encode(x)  # (B, H/8, W/8, c3)
+        if quantize:
+            z = z + jax.lax.stop_gradient(jnp.round(z * 255.0) / 255.0 - z)  # 8-bit, identity gradient
+        return self.decode(z)  # (B, H, W, 3)

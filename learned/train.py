@@ -1,0 +1,477 @@
+"""Train the factorized-prior model: ``python -m learned.train``.
+
+Rate-distortion training of Ballé et al. 2017 (arXiv:1611.01704) / 2018 (arXiv:1802.01436)
+with CompressAI's loss convention, so the lambdas compare with its q1..q4 models:
+
+.. math::
+
+    L = \\lambda \\cdot 255^2 \\cdot \\mathrm{MSE}(x, \\hat x) + \\mathrm{bpp},\\qquad
+    \\mathrm{bpp} = \\frac{\\sum -\\log_2 p(\\tilde y)}{B H W}
+
+with the MSE on images in ``[0, 1]`` (``lmbda = 0.0018, 0.0035, 0.0067, 0.0130`` for
+CompressAI's q1..q4).  Training adds uniform noise to ``y`` (a differentiable stand-in for
+rounding whose density is the same model); validation rounds for real and reports the
+estimated bpp (``-log2`` likelihoods of the rounded latent) and the PSNR of the uint8
+reconstruction (peak 255, mean over the crops).
+
+Example commands (see ``docs/learned/training.md``)::
+
+    python -m learned.train --data ../shared/data/train --lmbda 0.0067 --steps 100000 --out runs/l0067
+    python -m learned.train --data ../shared/data/train --lmbda 0.0067 --steps 150000 --out runs/l0067 --resume
+    python -m learned.train --data ../shared/data/train --lmbda 0.0018 --steps 20000 --out runs/l0018 \\
+        --init runs/l0067/checkpoint.npz --export learned/weights/bmshj2018-factorized-q1.npz
+
+What a run writes in ``--out``: ``checkpoint.npz`` (atomic: written to a temporary file,
+then ``os.replace``), ``log.csv`` (step, loss, bpp, mse, psnr, val_bpp, val_psnr, seconds),
+``curves.png`` (loss, rate and PSNR against step).
+
+Checkpoints are one ``.npz`` of arrays: ``model/<path>`` (parameters), ``opt/<path>`` (Adam
+state), ``step``, ``seconds``, ``rng_key`` and ``config`` (JSON).  Paths are the ``/``-joined
+keys of ``nnx.state(...).to_pure_dict()``; restoring fills such a dict and calls
+``nnx.update``.  The data and the noise are functions of ``(seed, step)`` (batch ``step`` uses
+``numpy.random.default_rng([seed, step])``, the noise ``fold_in(key(seed), step)``), so
+``--resume`` continues exactly as an uninterrupted run would.
+
+Data parallelism.  The step is ``nnx.jit``-compiled over a 1-D :class:`jax.sharding.Mesh` of
+all devices (axis ``"data"``): the batch is sharded along its first axis, parameters and
+optimizer state are replicated, and XLA inserts the gradient all-reduce.  With one device this
+is plain single-device training.  Several hosts: start one process per host with the same
+command plus ``--distributed``, which calls ``jax.distributed.initialize()`` (coordinator
+address, process count and id from the environment, e.g. under SLURM or on Cloud TPU, or set
+``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES``, ``JAX_PROCESS_ID``).  ``jax.devices()``
+then lists every host's devices; each process builds the same global batch from
+``(seed, step)`` and hands its own slice to ``jax.make_array_from_process_local_data``; only
+process 0 writes the checkpoint, log and plot.  The batch must divide by the device count.
+
+Not done here: CompressAI's auxiliary quantile loss (the medians are solved for by bisection,
+see :mod:`learned.entropy`), mixed precision, MS-SSIM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from learned.data import PatchDataset
+from learned.entropy import CDFTables
+from learned.model import FactorizedPrior, ModelConfig
+
+__all__ = ["TrainConfig", "export_weights", "load_exported", "loss_fn", "main", "train_step"]
+
+CSV_FIELDS = ("step", "loss", "bpp", "mse", "psnr", "val_bpp", "val_psnr", "seconds")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (saved in every checkpoint).
+
+    Attributes
+    ----------
+    lmbda : float
+        Rate-distortion trade-off (CompressAI convention: ``lmbda * 255**2 * MSE + bpp``).
+    steps : int
+        Total number of optimizer steps.
+    N, M : int
+        Model width (see :class:`learned.model.ModelConfig`).
+    upsample : str
+        ``"subpixel"`` or ``"transpose"``.
+    batch, crop : int
+        Batch size and patch side.
+    lr : float
+        Adam learning rate; multiplied by ``0.1`` after ``lr_drop * steps`` steps.
+    lr_drop : float
+        Fraction of the run after which the learning rate drops.
+    clip : float
+        Global-norm gradient clipping threshold.
+    seed : int
+        Seed of the initialisation, the data stream and the noise.
+    n_val : int
+        Held-out images (one centre crop each) for validation.
+    val_every, ckpt_every, log_every : int
+        Periods, in steps, of validation, checkpointing and CSV rows.
+    """
+
+    lmbda: float = 0.0067
+    steps: int = 100_000
+    N: int = 64
+    M: int = 96
+    upsample: str = "subpixel"
+    batch: int = 8
+    crop: int = 128
+    lr: float = 1e-4
+    lr_drop: float = 0.85
+    clip: float = 1.0
+    seed: int = 0
+    n_val: int = 8
+    val_every: int = 500
+    ckpt_every: int = 500
+    log_every: int = 50
+
+    @property
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(N=self.N, M=self.M, upsample=self.upsample)
+
+
+# ---- loss and steps ----
+
+
+def loss_fn(model: FactorizedPrior, x: jax.Array, key: jax.Array, lmbda: jax.Array):
+    """Rate-distortion loss of a batch ``x`` (``(B, H, W, 3)`` in ``[0, 1]``); returns ``(loss, (bpp, mse))``."""
+    out = model(x, training=True, key=key)
+    num_pixels = x.shape[0] * x.shape[1] * x.shape[2]
+    bpp = jnp.sum(-jnp.log2(out.likelihoods)) / num_pixels  # rate R: estimated bits per pixel of y + u
+    mse = jnp.mean(jnp.square(out.x_hat - x))  # distortion D: MSE on [0, 1] images
+    loss = lmbda * 255.0 ** 2 * mse + bpp  # R + lambda * D, with D on the 0..255 scale
+    return loss, (bpp, mse)
+
+
+@nnx.jit
+def train_step(model: FactorizedPrior, optimizer: nnx.Optimizer, x_u8: jax.Array, key: jax.Array,
+               lmbda: jax.Array) -> dict:
+    """One Adam step on a ``uint8`` batch ``(B, H, W, 3)``; returns the loss terms."""
+    x = x_u8.astype(jnp.float32) / 255.0  # (B, H, W, 3) in [0, 1]
+    (loss, (bpp, mse)), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, x, key, lmbda)
+    optimizer.update(model, grads)
+    return {"loss": loss, "bpp": bpp, "mse": mse}
+
+
+@nnx.jit
+def eval_step(model: FactorizedPrior, x_u8: jax.Array):
+    """Real rounding: per-image estimated bpp ``(B,)`` and the ``uint8`` reconstruction ``(B, H, W, 3)``."""
+    x = x_u8.astype(jnp.float32) / 255.0  # (B, H, W, 3)
+    out = model(x, training=False)
+    bpp = jnp.sum(-jnp.log2(out.likelihoods), axis=(1, 2, 3)) / (x.shape[1] * x.shape[2])  # (B,)
+    x_hat = jnp.round(jnp.clip(out.x_hat, 0.0, 1.0) * 255.0).astype(jnp.uint8)  # (B, H, W, 3)
+    return bpp, x_hat
+
+
+def _psnr_u8(x: np.ndarray, x_hat: np.ndarray) -> float:
+    """Mean over images of the per-image PSNR (peak 255) of two ``(B, H, W, 3)`` uint8 arrays."""
+    mse = np.mean((x.astype(np.float64) - x_hat.astype(np.float64)) ** 2, axis=(1, 2, 3))  # (B,)
+    return float(np.mean(10 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-10))))
+
+
+# ---- building, sharding ----
+
+
+def create(config: TrainConfig):
+    """Model and optimizer (Adam after global-norm clipping, step-down learning-rate schedule)."""
+    model = FactorizedPrior(config.model_config, rngs=nnx.Rngs(config.seed))
+    schedule = optax.piecewise_constant_schedule(config.lr, {max(1, int(config.lr_drop * config.steps)): 0.1})
+    tx = optax.chain(optax.clip_by_global_norm(config.clip), optax.adam(schedule))
+    return model, nnx.Optimizer(model, tx, wrt=nnx.Param)
+
+
+def make_mesh(devices=None) -> Mesh:
+    """1-D mesh over ``devices`` (default: all, every host) with axis name ``"data"``."""
+    return Mesh(np.array(jax.devices() if devices is None else devices), ("data",))
+
+
+def replicate(mesh: Mesh, *modules) -> None:
+    """Place the state of every module (model, optimizer) on all devices of ``mesh``."""
+    replicated = NamedSharding(mesh, PartitionSpec())
+    for module in modules:
+        nnx.update(module, jax.device_put(nnx.state(module), replicated))
+
+
+def put_batch(mesh: Mesh, batch: np.ndarray, *, shard: bool = True) -> jax.Array:
+    """The global batch as one array sharded along ``"data"`` (or replicated); each process gives its slice."""
+    sharding = NamedSharding(mesh, PartitionSpec("data") if shard else PartitionSpec())
+    if shard and jax.process_count() > 1:
+        per = batch.shape[0] // jax.process_count()
+        batch = batch[jax.process_index() * per:(jax.process_index() + 1) * per]
+    return jax.make_array_from_process_local_data(sharding, batch)
+
+
+# ---- checkpoints ----
+
+
+def _to_host(x) -> np.ndarray:
+    return np.asarray(x.addressable_data(0)) if isinstance(x, jax.Array) else np.asarray(x)
+
+
+def _flatten(prefix: str, module) -> dict[str, np.ndarray]:
+    pure = nnx.state(module).to_pure_dict()
+    leaves = jax.tree_util.tree_flatten_with_path(pure)[0]
+    return {prefix + "/".join(str(k.key) for k in path): _to_host(v) for path, v in leaves}
+
+
+def _restore(prefix: str, module, arrays) -> None:
+    state = nnx.state(module)
+    pure = state.to_pure_dict()
+
+    def fill(path, old):
+        name = prefix + "/".join(str(k.key) for k in path)
+        if name not in arrays:
+            raise ValueError(f"checkpoint lacks {name!r}: was it written for another model size?")
+        new = np.asarray(arrays[name])
+        if new.shape != np.shape(old):
+            raise ValueError(f"{name}: checkpoint shape {new.shape}, model shape {np.shape(old)}")
+        return jnp.asarray(new, dtype=old.dtype)
+
+    state.replace_by_pure_dict(jax.tree_util.tree_map_with_path(fill, pure))
+    nnx.update(module, state)
+
+
+def _atomic_write(path: Path, write) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        write(f)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path: Path, config: TrainConfig, model, optimizer, *, step: int, seconds: float) -> None:
+    """Write the whole training state as one ``.npz`` (atomically)."""
+    arrays = {**_flatten("model/", model), **_flatten("opt/", optimizer)}
+    arrays["step"] = np.int64(step)
+    arrays["seconds"] = np.float64(seconds)
+    arrays["rng_key"] = np.asarray(jax.random.key_data(jax.random.key(config.seed)))
+    arrays["config"] = np.array(json.dumps(dataclasses.asdict(config)))
+    _atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def load_checkpoint(path) -> tuple[TrainConfig, dict]:
+    """``(config, arrays)`` of a checkpoint written by :func:`save_checkpoint`."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    return TrainConfig(**json.loads(str(arrays["config"]))), arrays
+
+
+# ---- export for the codec ----
+
+
+def export_weights(ckpt, path) -> None:
+    """Write the small inference file: float32 parameters, integer CDF tables, config and lmbda.
+
+    Parameters
+    ----------
+    ckpt : str or Path
+        A training checkpoint (``checkpoint.npz``).
+    path : str or Path
+        Output ``.npz``: ``param/<path>`` arrays, ``cdf``, ``offsets``, ``medians``,
+        ``precision`` (see :class:`learned.entropy.CDFTables`) and ``meta`` (JSON: ``N``,
+        ``M``, ``upsample``, ``lmbda``, ``step``).
+    """
+    config, arrays = load_checkpoint(ckpt)
+    model = FactorizedPrior(config.model_config, rngs=nnx.Rngs(0))
+    _restore("model/", model, arrays)
+    tables = model.entropy_bottleneck.cdf_tables()
+    out = {"param/" + k[len("model/"):]: v.astype(np.float32) for k, v in arrays.items()
+           if k.startswith("model/")}
+    meta = {**dataclasses.asdict(config.model_config), "lmbda": config.lmbda, "step": int(arrays["step"])}
+    out.update(cdf=tables.cdf, offsets=tables.offsets, medians=tables.medians,
+               precision=np.int64(tables.precision), meta=np.array(json.dumps(meta)))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda f: np.savez_compressed(f, **out))
+
+
+def load_exported(path) -> tuple[FactorizedPrior, CDFTables, dict]:
+    """``(model, tables, meta)`` from a file written by :func:`export_weights`."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    model = FactorizedPrior(ModelConfig(meta["N"], meta["M"], meta["upsample"]), rngs=nnx.Rngs(0))
+    _restore("param/", model, arrays)
+    tables = CDFTables(cdf=arrays["cdf"], offsets=arrays["offsets"], medians=arrays["medians"],
+                       precision=int(arrays["precision"]))
+    return model, tables, meta
+
+
+# ---- logging ----
+
+
+def _read_log(path: Path, upto: int) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [row for row in csv.DictReader(f) if int(row["step"]) <= upto]
+
+
+def _write_log(path: Path, rows: list[dict]) -> None:
+    def write(f):
+        import io
+        text = io.StringIO()
+        w = csv.DictWriter(text, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+        f.write(text.getvalue().encode())
+
+    _atomic_write(path, write)
+
+
+def _plot(path: Path, rows: list[dict]) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def col(name):
+        pts = [(int(r["step"]), float(r[name])) for r in rows if r.get(name) not in (None, "")]
+        return ([p[0] for p in pts], [p[1] for p in pts])
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    axes[0].plot(*col("loss"))
+    axes[0].set(title="loss = lmbda 255^2 MSE + bpp", xlabel="step", yscale="log")
+    axes[1].plot(*col("bpp"), label="train (noise)")
+    axes[1].plot(*col("val_bpp"), "o-", label="val (rounded, estimated)")
+    axes[1].set(title="rate (bpp)", xlabel="step")
+    axes[2].plot(*col("psnr"), label="train (noise)")
+    axes[2].plot(*col("val_psnr"), "o-", label="val (uint8)")
+    axes[2].set(title="PSNR (dB)", xlabel="step")
+    for ax in axes[1:]:
+        ax.legend()
+    fig.tight_layout()
+    _atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=80))
+    plt.close(fig)
+
+
+# ---- the training loop ----
+
+
+def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, export=None,
+        progress: bool = True) -> dict:
+    """Train (or continue training) and return the last logged row; see the module docstring."""
+    out = Path(out)
+    ckpt_path = out / "checkpoint.npz"
+    main_process = jax.process_index() == 0
+    start, seconds = 0, 0.0
+    arrays = None
+    if resume:
+        if not ckpt_path.exists():
+            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt_path}")
+        saved, arrays = load_checkpoint(ckpt_path)
+        config = dataclasses.replace(saved, steps=config.steps)  # only the length may change
+        start, seconds = int(arrays["step"]), float(arrays["seconds"])
+    elif init is not None:
+        saved, init_arrays = load_checkpoint(init)
+        config = dataclasses.replace(config, N=saved.N, M=saved.M, upsample=saved.upsample)
+    model, optimizer = create(config)
+    if arrays is not None:
+        _restore("model/", model, arrays)
+        _restore("opt/", optimizer, arrays)
+    elif init is not None:
+        _restore("model/", model, init_arrays)
+
+    mesh = make_mesh()
+    if config.batch % mesh.size:
+        raise ValueError(f"batch={config.batch} must be a multiple of the {mesh.size} devices")
+    replicate(mesh, model, optimizer)
+    dataset = PatchDataset(data, crop=config.crop, n_val=config.n_val, seed=config.seed)
+    val = dataset.validation()
+    val_x = put_batch(mesh, val, shard=False) if len(val) else None
+    lmbda = jnp.float32(config.lmbda)
+    base_key = jax.random.key(config.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = out / "log.csv"
+    rows = _read_log(log_path, start) if resume else []
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=config.steps, initial=start, file=sys.stderr, disable=not (progress and main_process),
+               mininterval=1.0 if sys.stderr.isatty() else 60.0, dynamic_ncols=True)
+    pending, row = [], rows[-1] if rows else {}
+    t0 = time.perf_counter() - seconds
+    for step in range(start + 1, config.steps + 1):
+        x = put_batch(mesh, dataset.batch(step, config.batch))  # (B, crop, crop, 3) uint8, sharded
+        pending.append(train_step(model, optimizer, x, jax.random.fold_in(base_key, step), lmbda))
+        bar.update(1)
+        validate = step % config.val_every == 0 or step == config.steps
+        if step % config.log_every == 0 or validate:
+            m = {k: float(np.mean([float(p[k]) for p in pending])) for k in ("loss", "bpp", "mse")}
+            pending = []
+            if not math.isfinite(m["loss"]):
+                raise FloatingPointError(f"loss is {m['loss']} at step {step}")
+            row = {"step": step, **{k: f"{v:.6g}" for k, v in m.items()},
+                   "psnr": f"{10 * math.log10(1.0 / max(m['mse'], 1e-12)):.4f}", "val_bpp": "", "val_psnr": "",
+                   "seconds": f"{time.perf_counter() - t0:.1f}"}
+            if validate and val_x is not None:
+                bpp, x_hat = eval_step(model, val_x)
+                row["val_bpp"] = f"{float(np.mean(_to_host(bpp))):.5f}"
+                row["val_psnr"] = f"{_psnr_u8(val, _to_host(x_hat)):.4f}"
+            rows.append(row)
+            bar.set_postfix(bpp=row["bpp"], psnr=row["psnr"], loss=row["loss"], val_psnr=row["val_psnr"] or "-")
+        if main_process and (step % config.ckpt_every == 0 or step == config.steps):
+            save_checkpoint(ckpt_path, config, model, optimizer, step=step, seconds=time.perf_counter() - t0)
+            _write_log(log_path, rows)
+            _plot(out / "curves.png", rows)
+    bar.close()
+    if main_process and export is not None:
+        export_weights(ckpt_path, export)
+    return row
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(
+        prog="python -m learned.train",
+        description="Train the factorized-prior learned codec (Balle et al. 2018) on random crops. "
+                    "Loss = lmbda * 255^2 * MSE + bpp; training uses additive uniform noise, validation "
+                    "real rounding.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data", default=None, help="folder of training images (default: $COMPRESS_DATA/train)")
+    p.add_argument("--out", required=True, help="run folder: checkpoint.npz, log.csv, curves.png")
+    p.add_argument("--lmbda", type=float, default=d.lmbda,
+                   help="rate-distortion trade-off; CompressAI q1..q4: 0.0018 0.0035 0.0067 0.0130")
+    p.add_argument("--steps", type=int, default=d.steps, help="total optimizer steps (including resumed ones)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue OUT/checkpoint.npz exactly (its config; only --steps may change)")
+    p.add_argument("--init", default=None, metavar="CKPT",
+                   help="start a new run from the weights of CKPT (fine-tuning, e.g. to another lmbda); "
+                        "N, M and upsample come from CKPT")
+    p.add_argument("--export", default=None, metavar="PATH",
+                   help="at the end, write the inference file (weights + integer CDF tables) to PATH")
+    p.add_argument("--N", type=int, default=d.N, help="channels inside g_a / g_s")
+    p.add_argument("--M", type=int, default=d.M, help="channels of the latent y")
+    p.add_argument("--upsample", choices=("subpixel", "transpose"), default=d.upsample,
+                   help="synthesis up-sampling: conv + depth-to-space (4x faster on CPU) or transposed conv")
+    p.add_argument("--batch", type=int, default=d.batch, help="global batch size (multiple of the device count)")
+    p.add_argument("--crop", type=int, default=d.crop, help="side of the random crops (multiple of 16)")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
+    p.add_argument("--lr-drop", type=float, default=d.lr_drop, help="fraction of steps after which lr *= 0.1")
+    p.add_argument("--clip", type=float, default=d.clip, help="global-norm gradient clipping")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of init, data stream and noise")
+    p.add_argument("--n-val", type=int, default=d.n_val, help="held-out images for validation (last by name)")
+    p.add_argument("--val-every", type=int, default=d.val_every, help="validation period (steps)")
+    p.add_argument("--ckpt-every", type=int, default=d.ckpt_every, help="checkpoint period (steps)")
+    p.add_argument("--log-every", type=int, default=d.log_every, help="CSV row period (steps)")
+    p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    p.add_argument("--distributed", action="store_true",
+                   help="multi-host: call jax.distributed.initialize() first (one process per host)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.distributed:
+        jax.distributed.initialize()
+    if args.crop % 16:
+        raise SystemExit(f"--crop {args.crop} must be a multiple of 16 (four stride-2 layers)")
+    config = TrainConfig(lmbda=args.lmbda, steps=args.steps, N=args.N, M=args.M, upsample=args.upsample,
+                         batch=args.batch, crop=args.crop, lr=args.lr, lr_drop=args.lr_drop, clip=args.clip,
+                         seed=args.seed, n_val=args.n_val, val_every=args.val_every,
+                         ckpt_every=args.ckpt_every, log_every=args.log_every)
+    row = run(config, data=args.data, out=args.out, resume=args.resume, init=args.init, export=args.export,
+              progress=not args.no_progress)
+    if jax.process_index() == 0 and row:
+        print(f"step {row['step']}: loss {row['loss']} bpp {row['bpp']} psnr {row['psnr']} "
+              f"val_bpp {row['val_bpp'] or '-'} val_psnr {row['val_psnr'] or '-'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
