@@ -192,7 +192,7 @@ def encode(img: np.ndarray, *, predictor="med", near: int = 0, mode: str | None 
         table, cdfs = bytearray(), []
         for p in range(spec.P):
             R = spec.range_[p]
-            hist = np.bincount(sym[ctx == p], minlength=R)[:R] + (0 if sym.size else 1)
+            hist = np.bincount(sym[ctx == p], minlength=R)[:R]
             cdf = ans.quantize_pmf(hist, SIMPLE_PREC, zero_unused=True)
             table += b"".join(write_varint(int(f)) for f in np.diff(cdf))
             cdfs.append(np.append(cdf, np.full(A - R, cdf[-1])))
@@ -217,7 +217,7 @@ def decode(data: bytes) -> np.ndarray:
         raise CorruptStreamError(f"impossible dpcm image shape {shape} / dtype {header.dtype}")
     if (predictor not in PREDICTORS or isinstance(predictor, bool) or mode not in ("he", "simple")
             or (mode == "he" and predictor != "med") or type(near) is not int or not 0 <= near <= 32
-            or rct not in (False, len(shape) == 3 and mode == "he" and near == 0)):
+            or rct is not (len(shape) == 3 and mode == "he" and near == 0)):
         raise CorruptStreamError(f"bad dpcm parameters {prm}")
     spec = _Spec(shape, predictor, near, rct)
     try:
@@ -236,10 +236,10 @@ def decode(data: bytes) -> np.ndarray:
                 cdfs.append(np.append(cdf, np.full(A - len(f), cdf[-1])))
             sym = ans.decode(payload[pos:], np.array(cdfs), spec.plane_of_symbol(), spec.P * spec.n)
             out = _run(spec, _Static(spec), _Replay(sym))
+        out = out.T.reshape(shape)
+        return rct_to_rgb(out) if rct else out.astype(np.uint8)
     except (ValueError, OverflowError) as exc:  # includes CorruptStreamError
         raise CorruptStreamError(f"damaged dpcm payload: {exc}") from None
-    out = out.T.reshape(shape)
-    return rct_to_rgb(out) if rct else out.astype(np.uint8)
 
 
 def open_loop(img_plane: np.ndarray, predictor=4, near: int = 2) -> np.ndarray:
@@ -365,7 +365,7 @@ def _run(spec: _Spec, model, coder, planes=None) -> np.ndarray:
             rx = np.where(rx < lo - near, rx + rng * s, np.where(rx > hi + near, rx - rng * s, rx))
             R[p, idx] = rx = np.clip(rx, lo, hi)
             ctxs.append(ctx), syms.append(sym), errs.append(rx - base)
-            prev = sym
+            prev = sym if p == 0 else prev
         model.update(np.concatenate(ctxs), np.concatenate(syms), np.concatenate(errs))
     return R[:, :-1]
 
@@ -411,6 +411,7 @@ class _Adaptive:
         prior = np.floor(2 + 300 * theta[:, None] ** s[None, :]).astype(np.int64)
         self.counts = np.where(s[None, :] < self.R[:, None], prior, 0)
         self.start = np.zeros((nctx, A + 1), np.int64)
+        self.flat = self.start.copy()  # rows laid end to end, row k shifted by k (M + 1): sorted
         self._tables(np.arange(nctx))
         self.bsum, self.bcnt = np.zeros(nctx, np.int64), np.ones(nctx, np.int64)
 
@@ -441,6 +442,7 @@ class _Adaptive:
         np.cumsum(self.counts[rows], axis=1, out=cum[:, 1:])
         R = self.R[rows, None]
         self.start[rows] = np.minimum(np.arange(A + 1), R) + cum * (M - R) // cum[:, -1:]
+        self.flat[rows] = self.start[rows] + rows[:, None] * (M + 1)
 
 
 # ---- coders: rANS in the classical.ans stream format, tables per symbol ------------------------
@@ -528,8 +530,7 @@ class _RansStepper:
         self.n, self.lanes, self.i, self.p = n, lanes, 0, 0
 
     def __call__(self, ctx, sym, model):
-        start, out, done = model.start, np.empty(ctx.size, np.int64), 0
-        flat = (start + np.arange(start.shape[0])[:, None] * (M + 1)).ravel()
+        start, flat, out, done = model.start, model.flat.reshape(-1), np.empty(ctx.size, np.int64), 0
         while done < ctx.size:
             t, j0 = divmod(self.i, self.lanes)
             k = min(self.lanes, self.n - t * self.lanes)

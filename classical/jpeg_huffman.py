@@ -64,7 +64,7 @@ True
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -141,6 +141,8 @@ class HuffmanTable:
 
     BITS: tuple[int, ...]
     HUFFVAL: tuple[int, ...]
+    HUFFSIZE: tuple[int, ...] = field(init=False, repr=False)
+    HUFFCODE: tuple[int, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         BITS, HUFFVAL = tuple(int(b) for b in self.BITS), tuple(int(v) for v in self.HUFFVAL)
@@ -456,8 +458,9 @@ def scan_symbols(zz, comp=None, interval=None) -> ScanSymbols:
     nzrl = run >> 4
     zrl_of = np.repeat(np.arange(len(blk)), nzrl)  # event that each ZRL precedes
     zrl_j = np.arange(len(zrl_of)) - np.repeat(np.cumsum(nzrl) - nzrl, nzrl)
-    last = np.full(n, 0, dtype=np.int64)
-    last[blk] = k  # k rises within a block, so the last write is the last non-zero
+    last = np.zeros(n, dtype=np.int64)  # zig-zag index of each block's last non-zero AC
+    is_last = np.concatenate([blk[1:] != blk[:-1], [True]]) if len(blk) else np.zeros(0, bool)
+    last[blk[is_last]] = k[is_last]
     eob = np.flatnonzero(last < 63)
     parts = [  # (block, slot, ac, sym, amp, ssss)
         (np.arange(n), 0, False, dc_s, np.where(diff < 0, diff + (1 << dc_s) - 1, diff), dc_s),
@@ -589,38 +592,34 @@ def decode_scan(data, pos: int, layout, n_mcu: int, restart_interval: int = 0):
     buf = np.frombuffer(data, dtype=np.uint8)
     # entropy-coded data ends at the first 0xFF not followed by 0x00 (B.1.1.5, F.1.2.3)
     ff = np.flatnonzero(buf[pos:-1] == 0xFF) + pos
-    markers = ff[buf[ff + 1] != 0x00].tolist() + [len(buf)]
-    nblk = n_mcu * len(layout)
+    markers = np.append(ff[buf[ff + 1] != 0x00], len(buf))
     dc_out: list[int] = []
     idx_out: list[int] = []
     val_out: list[int] = []
     per = restart_interval or n_mcu
-    start, done, m_i, interval = pos, 0, 0, 0
+    start, done, interval = pos, 0, 0
     while True:
-        end = markers[m_i]
+        end = int(markers[np.searchsorted(markers, start)])
         count = min(per, n_mcu - done)
-        if count:
-            seg = buf[start:end]
-            (stuffed,) = np.nonzero(seg[:-1] == 0xFF)
-            seg = np.delete(seg, stuffed + 1)  # remove the 0x00 after every 0xFF
+        seg = buf[start:end]
+        (stuffed,) = np.nonzero(seg[:-1] == 0xFF)
+        seg = np.delete(seg, stuffed + 1)  # remove the 0x00 after every 0xFF
+        try:
             _decode_interval(seg, count, layout, done * len(layout), dc_out, idx_out, val_out)
-            done += count
-        marker = end  # skip fill bytes 0xFF to the marker code
+        except IndexError as e:  # the lookahead ran off the zero padding after the data
+            raise CorruptStreamError("entropy-coded data ends inside an MCU") from e
+        done += count
+        if done == n_mcu:
+            return _assemble(done * len(layout), dc_out, idx_out, val_out), end
+        marker = end  # skip fill bytes 0xFF up to the marker code
         while marker < len(buf) and buf[marker] == 0xFF:
             marker += 1
-        code = int(buf[marker]) if marker < len(buf) else None
-        is_rst = code is not None and 0xD0 <= code <= 0xD7
-        if done == n_mcu and not (is_rst and restart_interval and count == 0):
-            if is_rst and count == per:  # a trailing RST after the last full interval
-                pass
-            return _assemble(nblk, dc_out, idx_out, val_out), end
-        if not is_rst:
+        if marker >= len(buf) or not 0xD0 <= buf[marker] <= 0xD7:
             raise CorruptStreamError(f"scan data ends after {done} of {n_mcu} MCUs")
-        if code != 0xD0 + interval % 8:
-            raise CorruptStreamError(f"expected RST{interval % 8}, found RST{code - 0xD0}")
+        if buf[marker] != 0xD0 + interval % 8:
+            raise CorruptStreamError(f"expected RST{interval % 8}, found RST{buf[marker] - 0xD0}")
         interval += 1
         start = marker + 1
-        m_i += 1
 
 
 def _assemble(nblk, dc_out, idx_out, val_out) -> np.ndarray:

@@ -83,8 +83,11 @@ def decode(data: bytes) -> np.ndarray:
     n = int(np.prod(shape))
     if len(payload) != (n * bits + 7) // 8:
         raise CorruptStreamError(f"payload is {len(payload)} bytes, {n} samples need {(n * bits + 7) // 8}")
-    planes = np.unpackbits(np.frombuffer(payload, np.uint8))[: n * bits].reshape(n, bits)
-    q = planes.astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))  # MSB-first bits -> index
+    if bits == 8:  # whole bytes: nothing to unpack
+        q = np.frombuffer(payload, np.uint8)
+    else:
+        planes = np.unpackbits(np.frombuffer(payload, np.uint8))[: n * bits].reshape(n, bits)
+        q = planes.astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))  # MSB-first bits -> index
     if bits == 8:
         out = q
     else:

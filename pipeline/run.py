@@ -88,8 +88,8 @@ def evaluate(codec: registry.Codec, img: np.ndarray, params=None, *, default=Tru
         nbytes=len(data),
         bpp=metrics.bpp(data, img.shape[:2]),
         cr=metrics.compression_ratio(img, data),
-        psnr=metrics.psnr(img, out, data_range=255.0),
-        ssim=metrics.ssim(img, out, data_range=255.0),
+        psnr=metrics.psnr(img, out, data_range=255.0) if out.shape == img.shape else math.nan,
+        ssim=_ssim_or_nan(img, out),
         encode_ms=1000 * (t1 - t0),
         decode_ms=1000 * (t2 - t1),
         lossless=codec.lossless,
@@ -98,6 +98,13 @@ def evaluate(codec: registry.Codec, img: np.ndarray, params=None, *, default=Tru
         default=default,
     )
     return result, out
+
+
+def _ssim_or_nan(img, out) -> float:
+    """SSIM needs an 11x11 window: smaller images (or a wrong shape) get NaN in the table."""
+    if out.shape != img.shape or min(img.shape[:2]) < 11:
+        return math.nan
+    return metrics.ssim(img, out, data_range=255.0)
 
 
 def run(img: np.ndarray, names, *, sweep: bool = False, progress: bool = True):
