@@ -53,13 +53,13 @@ import numpy as np
 from fundamentals.errors import CorruptStreamError
 
 __all__ = [
-    "BitWriter",
     "BitReader",
+    "BitWriter",
     "pack_codes",
     "pack_codes_loop",
+    "read_varint",
     "unpack_bits",
     "write_varint",
-    "read_varint",
 ]
 
 #: Longest varint accepted by :func:`read_varint` (10 bytes hold 64 bits).
