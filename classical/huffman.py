@@ -66,13 +66,13 @@ from fundamentals.bitio import BitReader, BitWriter, pack_codes, read_varint, wr
 from fundamentals.errors import CorruptStreamError
 
 __all__ = [
+    "canonical_codes",
+    "code_lengths",
     "compress",
-    "decompress",
-    "encode_symbols",
     "decode_symbols",
     "decode_symbols_slow",
-    "code_lengths",
-    "canonical_codes",
+    "decompress",
+    "encode_symbols",
 ]
 
 MAGIC = 0xC8
@@ -207,7 +207,7 @@ def decode_symbols(data: bytes, *, alphabet_size: int | None = None) -> np.ndarr
     # window[i] = payload bytes i..i+3 as a big-endian 32-bit number
     window = (padded[:-3] << 24) | (padded[1:-2] << 16) | (padded[2:-1] << 8) | padded[3:]
     k = head.offsets.size
-    lanes = np.zeros((head.chunk_size, k), dtype=head.dtype)  # lanes[step, chunk]
+    lanes = np.zeros((min(head.chunk_size, head.n), k), dtype=head.dtype)  # lanes[step, chunk]
     pos = head.offsets.copy()
     n_last = head.n - (k - 1) * head.chunk_size  # symbols in the last chunk
     _run_lanes(window, table, maxlen, pos, lanes[:n_last])
@@ -240,7 +240,8 @@ def decode_symbols_slow(data: bytes, *, alphabet_size: int | None = None) -> np.
     reader = BitReader(head.payload)
     for i in range(head.n):
         if i % head.chunk_size == 0 and reader.position != head.offsets[i // head.chunk_size]:
-            raise CorruptStreamError(f"chunk {i // head.chunk_size} does not start where the index says")
+            k = i // head.chunk_size
+            raise CorruptStreamError(f"chunk {k - 1} ends at bit {reader.position}, the index says {head.offsets[k]}")
         node = root
         while isinstance(node, list):
             node = node[reader.read_bit()]
@@ -436,7 +437,7 @@ def _run_lanes(window, table, maxlen, pos, lanes) -> None:
     shift = 32 - maxlen
     for row in lanes:  # one step: one symbol in every lane
         entry = table[(window[np.minimum(pos >> 3, last)] >> (shift - (pos & 7))) & mask]
-        row[...] = entry & 0xFFFFFFFF
+        row[...] = entry  # the cast to uint8/uint16 keeps the symbol, the low bits
         pos += entry >> 32
 
 

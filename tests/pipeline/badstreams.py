@@ -10,6 +10,7 @@ a one-second alarm per call and returns a list of problems (empty = good).
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -58,14 +59,22 @@ def _alarm(signum, frame):
 
 
 def decode_guarded(decode: Callable[[bytes], np.ndarray], data: bytes, seconds: float = SECONDS):
-    """Call ``decode(data)`` with a wall-clock alarm; returns its result or raises."""
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    """Call ``decode(data)`` with a wall-clock alarm; returns its result or raises.
+
+    An alarm already set (pytest-timeout's, for the whole test) is saved and
+    re-armed afterwards with the time it had left.
+    """
+    old_handler = signal.signal(signal.SIGALRM, _alarm)
+    start = time.monotonic()
+    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         return decode(data)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.signal(signal.SIGALRM, old_handler)
+        if old_delay > 0:
+            left = max(old_delay - (time.monotonic() - start), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, old_interval)
 
 
 def check_decoder(decode: Callable[[bytes], np.ndarray], good: bytes, *, header_end: int = 0,
