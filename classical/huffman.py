@@ -12,7 +12,8 @@ whose length is close to :math:`-\\log_2 p`, store the code lengths, then the co
   lengths alone describe the code.
 * :func:`encode_symbols` / :func:`decode_symbols` code any integer array with an
   alphabet of up to 65,536 symbols (other codecs reuse them);
-  :func:`compress` / :func:`decompress` are the bytes -> bytes pair (alphabet 256).
+  :func:`compress` / :func:`decompress` are the bytes -> bytes pair (alphabet 256),
+  and :func:`encode` / :func:`decode` the image codec (samples in the container).
 * :func:`decode_symbols_slow` walks the code tree bit by bit: the teaching version
   and the test oracle of the table-driven :func:`decode_symbols`.
 
@@ -63,15 +64,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from fundamentals.bitio import BitReader, BitWriter, pack_codes, read_varint, write_varint
+from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError
+from fundamentals.imageio import check_image
 
 __all__ = [
     "canonical_codes",
     "code_lengths",
     "compress",
+    "decode",
     "decode_symbols",
     "decode_symbols_slow",
     "decompress",
+    "encode",
     "encode_symbols",
 ]
 
@@ -114,6 +119,46 @@ def decompress(data: bytes) -> bytes:
         If ``data`` is not a Huffman stream of bytes (alphabet 256) or is damaged.
     """
     return decode_symbols(data, alphabet_size=256).tobytes()
+
+
+# ---- images --------------------------------------------------------------------------------
+
+
+def encode(img: np.ndarray) -> bytes:
+    """Huffman-code the samples of an image (order 0, one table for all planes).
+
+    The samples are taken in C order (row, column, channel) and coded by
+    :func:`encode_symbols` with the 256 byte values as alphabet; the stream is
+    wrapped in the container (codec id ``huffman``) so the shape travels with it.
+    The rate is close to the order-0 entropy of the samples: the yardstick that
+    predictive and transform coders beat by removing the correlation first.
+
+    Examples
+    --------
+    >>> img = np.array([[0, 0, 0, 255]], np.uint8)
+    >>> decode(encode(img)).tolist()
+    [[0, 0, 0, 255]]
+    """
+    img = check_image(img)
+    return pack("huffman", encode_symbols(img.reshape(-1), 256), shape=img.shape)
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Invert :func:`encode`.
+
+    Raises
+    ------
+    CorruptStreamError
+        Not a ``huffman`` image stream, or damaged.
+    """
+    header, payload = unpack(data, codec="huffman")
+    shape = header.shape
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3) or header.dtype != "uint8":
+        raise CorruptStreamError(f"huffman stream has an impossible image shape {shape}")
+    samples = decode_symbols(payload, alphabet_size=256)
+    if samples.size != int(np.prod(shape)):
+        raise CorruptStreamError(f"{samples.size} samples decoded, the shape {shape} needs {int(np.prod(shape))}")
+    return samples.astype(np.uint8).reshape(shape)
 
 
 # ---- symbol arrays -------------------------------------------------------------------------

@@ -8,6 +8,10 @@ behind.  :func:`compress` writes exactly the bytes of ncompress 4.2.4 /
 ``gzip -d`` and ``ncompress.decompress`` read it; :func:`decompress` reads
 every ``.Z`` stream of 9 to 16 bits, block mode or not.
 
+One known disagreement between readers: a header that says ``maxbits = 9`` is read
+here as ncompress 4.2.4 writes it (codes stay 9 bits wide); gzip and unlzw3 read
+it as 10 bits, as compress 4.0 wrote it, so they cannot read ``maxbits=9`` output.
+
 What it does NOT do: streams of more than 16 bits (:class:`UnsupportedError`, as
 in ncompress), the TIFF/GIF flavours of LZW (MSB-first codes, "early change",
 EOI code), or any detection of truncation beyond the checks listed in
@@ -61,7 +65,7 @@ from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 from fundamentals.imageio import check_image
 
-__all__ = ["compress", "decompress", "encode", "decode"]
+__all__ = ["compress", "decode", "decompress", "encode"]
 
 CODEC_ID = "lzw"
 MAGIC = b"\x1f\x9d"
@@ -174,11 +178,11 @@ def compress(data: bytes, maxbits: int = MAX_BITS) -> bytes:
                 epochs.append(len(codes))
                 table.clear()
                 free_ent = FIRST
-    codes.append(e8)  # the last prefix
-    # Edge case: if the very last byte ended a string and that code filled the current
-    # width, ncompress stops before widening, so the final code keeps the old width.
-    keep_width = n > 1 and e8 <= 0xFFFF
-    return header + _pack_epochs(np.asarray(codes, np.int64) >> 8, epochs, maxbits, keep_width)
+    # The last prefix.  (If the last byte ended a string and filled the current width,
+    # ncompress writes this code before widening; it is then a single byte < 256 at a
+    # group boundary, whose bytes are the same at either width, so nothing changes.)
+    codes.append(e8)
+    return header + _pack_epochs(np.asarray(codes, np.int64) >> 8, epochs, maxbits)
 
 
 def decompress(data: bytes, *, max_length: int | None = None) -> bytes:
@@ -415,7 +419,7 @@ def _epoch_bits(count: int, maxbits: int, pad: bool = False) -> int:
     return bits
 
 
-def _pack_epochs(codes: np.ndarray, epochs: list[int], maxbits: int, keep_width: bool) -> bytes:
+def _pack_epochs(codes: np.ndarray, epochs: list[int], maxbits: int) -> bytes:
     """Pack all codes LSB-first with their widths, padding each CLEAR's group with zero codes."""
     values, widths = [], []
     bounds = epochs + [len(codes)]
@@ -423,10 +427,6 @@ def _pack_epochs(codes: np.ndarray, epochs: list[int], maxbits: int, keep_width:
         part = codes[bounds[k] : bounds[k + 1]]
         runs = _segments(len(part), maxbits)
         last_epoch = k == len(epochs) - 1
-        if last_epoch and keep_width and len(runs) > 1 and runs[-1][0] == 1:
-            # the final code alone opened a wider run: it keeps the previous width
-            runs.pop()
-            runs[-1] = (runs[-1][0] + 1, runs[-1][1])
         start = 0
         for take, n_bits in runs:
             values.append(part[start : start + take])

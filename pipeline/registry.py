@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from classical import pcm
+from classical import huffman, lzw, pcm, rle
 
 __all__ = ["Codec", "register", "get", "available", "codecs"]
 
@@ -162,3 +162,35 @@ class Quantize:
     decode = staticmethod(pcm.decode)
     defaults = {"bits": 1}
     sweep = [{"bits": b} for b in range(1, 8)]
+
+
+@register
+class Huffman:
+    """Order-0 canonical Huffman code of the samples (no modelling of neighbours)."""
+
+    name = "huffman"
+    lossless = True
+    encode = staticmethod(huffman.encode)
+    decode = staticmethod(huffman.decode)
+
+
+@register
+class RLE:
+    """PackBits run-length coding (TIFF 6.0 section 9), row by row, plane by plane."""
+
+    name = "rle"
+    lossless = True
+    encode = staticmethod(rle.encode)
+    decode = staticmethod(rle.decode)
+
+
+@register
+class LZW:
+    """LZW exactly as Unix compress writes .Z (Welch 1984), plane by plane."""
+
+    name = "lzw"
+    lossless = True
+    encode = staticmethod(lzw.encode)
+    decode = staticmethod(lzw.decode)
+    defaults = {"maxbits": 16}
+    sweep = [{"maxbits": 9}, {"maxbits": 12}, {"maxbits": 16}]
