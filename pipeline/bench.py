@@ -1,0 +1,218 @@
+"""Benchmarks against real tools: ``python -m pipeline.bench TARGET``.
+
+Every figure is measured in ONE run beside the peers installed as dev extras, so
+the ratios (ours / peer) compare like with like on the same machine and load.
+Sizes are ``len()`` of real streams; speeds are MB of input per second, the best
+of ``--repeat`` runs.  Results are printed and written as Markdown to
+``docs/results/<target>.md`` (``--out``), stamped with the date and the machine.
+
+Targets
+-------
+``lossless-bytes``
+    The byte coders (Huffman, LZW, PackBits, rANS order-0) on the Canterbury
+    corpus, beside zlib (Huffman-only and level 9), ncompress, dahuffman, unlzw3
+    and imagecodecs' PackBits.
+
+Data come from ``--data`` (default: the ``COMPRESS_DATA`` environment variable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from classical import ans, huffman, lzw, rle
+from fundamentals.bitio import read_varint, write_varint
+
+__all__ = ["main", "TARGETS"]
+
+
+def _best_time(fn, arg, repeat: int):
+    """Run ``fn(arg)`` ``repeat`` times; return (last result, best seconds)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn(arg)
+        best = min(best, time.perf_counter() - t0)
+    return out, best
+
+
+def _machine() -> str:
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"NumPy {np.__version__}")
+
+
+# ---- rANS as a byte coder: order-0 table stored in front of the lanes --------------------------
+
+
+def ans_compress(data: bytes) -> bytes:
+    """Order-0 rANS of a byte string; the 12-bit frequency table is stored (varints)."""
+    symbols = np.frombuffer(data, np.uint8)
+    counts = np.bincount(symbols, minlength=256)
+    if not counts.any():  # empty input: any valid table will do
+        counts[0] = 1
+    cdf = ans.quantize_pmf(counts / counts.sum(), precision=12, zero_unused=True)
+    table = b"".join(write_varint(int(f)) for f in np.diff(cdf))
+    return write_varint(len(symbols)) + table + ans.encode(symbols, cdf)
+
+
+def ans_decompress(blob: bytes) -> bytes:
+    n, pos = read_varint(blob, 0)
+    freqs = []
+    for _ in range(256):
+        f, pos = read_varint(blob, pos)
+        freqs.append(f)
+    cdf = np.concatenate([[0], np.cumsum(freqs)])
+    return ans.decode(blob[pos:], cdf, None, n).astype(np.uint8).tobytes()
+
+
+# ---- lossless-bytes -----------------------------------------------------------------------------
+
+
+def _coders():
+    """(name, kind, encode, decode) for ours and every installed peer."""
+    rows = [
+        ("huffman", "ours", huffman.compress, huffman.decompress),
+        ("lzw -b16", "ours", lzw.compress, lzw.decompress),
+        ("packbits", "ours", rle.packbits_encode, rle.packbits_decode),
+        ("rANS order-0", "ours", ans_compress, ans_decompress),
+        ("zlib huffman-only", "peer",
+         lambda d: _zlib(d, zlib.Z_HUFFMAN_ONLY, 9), lambda d: zlib.decompress(d, -15)),
+        ("zlib -9", "peer", lambda d: _zlib(d, zlib.Z_DEFAULT_STRATEGY, 9), lambda d: zlib.decompress(d, -15)),
+    ]
+    try:
+        import ncompress
+
+        rows.append(("ncompress -b16", "peer", ncompress.compress, ncompress.decompress))
+    except ImportError:
+        pass
+    try:
+        import unlzw3
+
+        rows.append(("unlzw3 (decode only)", "peer", None, unlzw3.unlzw))
+    except ImportError:
+        pass
+    try:
+        import dahuffman
+
+        def dah_encode(d):
+            codec = dahuffman.HuffmanCodec.from_data(d)
+            return codec, codec.encode(d)
+
+        rows.append(("dahuffman", "peer", dah_encode, lambda pair: pair[0].decode(pair[1])))
+    except ImportError:
+        pass
+    try:
+        import imagecodecs
+
+        rows.append(("imagecodecs packbits", "peer", imagecodecs.packbits_encode, imagecodecs.packbits_decode))
+    except ImportError:
+        pass
+    return rows
+
+
+def _corpus_files(folder: Path) -> list[Path]:
+    """The corpus files of a shared-data folder (its SOURCES.md and MANIFEST.tsv excluded)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.name not in ("SOURCES.md", "MANIFEST.tsv"))
+
+
+def _zlib(data: bytes, strategy: int, level: int) -> bytes:
+    c = zlib.compressobj(level, zlib.DEFLATED, -15, 9, strategy)
+    return c.compress(data) + c.flush()
+
+
+def _size(stream) -> int:
+    return len(stream[1]) if isinstance(stream, tuple) else len(stream)
+
+
+def bench_lossless_bytes(data_dir: Path, repeat: int) -> str:
+    """Bits per byte and MB/s of every byte coder over the Canterbury corpus."""
+    files = _corpus_files(data_dir / "canterbury")
+    corpus = [(p.name, p.read_bytes()) for p in files]
+    total_in = sum(len(d) for _, d in corpus)
+    results = {}
+    for name, kind, enc, dec in _coders():
+        size = enc_s = dec_s = 0.0
+        exact = True
+        for fname, data in corpus:
+            if enc is None:  # decode-only peer: decode what ncompress wrote
+                import ncompress
+
+                stream, e = ncompress.compress(data), float("nan")
+            else:
+                stream, e = _best_time(enc, data, repeat)
+            out, d = _best_time(dec, stream, repeat)
+            exact &= bytes(out) == data
+            size += _size(stream)
+            enc_s += e
+            dec_s += d
+        results[name] = (kind, 8 * size / total_in, total_in / enc_s / 1e6, total_in / dec_s / 1e6, exact)
+    lines = [
+        f"Canterbury corpus: {len(corpus)} files, {total_in} bytes; best of {repeat} runs per file.",
+        "",
+        "| coder | ours/peer | bits per byte | encode MB/s | decode MB/s | round trip exact |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, (kind, bpb, enc, dec, exact) in results.items():
+        enc_text = "-" if np.isnan(enc) else f"{enc:.2f}"
+        lines.append(f"| {name} | {kind} | {bpb:.3f} | {enc_text} | {dec:.2f} | {'yes' if exact else 'NO'} |")
+    lines += ["", "Ratios (same run):", ""]
+
+    def ratio(a, b, i):
+        if a in results and b in results and np.isfinite(results[b][i]) and results[b][i] > 0:
+            return results[a][i] / results[b][i]
+        return float("nan")
+
+    lines += [
+        f"- Huffman size / zlib Huffman-only: {ratio('huffman', 'zlib huffman-only', 1):.4f} (target <= 1.01)",
+        f"- Huffman speed / dahuffman: encode {ratio('huffman', 'dahuffman', 2):.1f}x, "
+        f"decode {ratio('huffman', 'dahuffman', 3):.1f}x (target >= 10x each)",
+        f"- LZW size / ncompress: {ratio('lzw -b16', 'ncompress -b16', 1):.4f} (byte-identical streams give 1)",
+        f"- LZW decode / unlzw3: {ratio('lzw -b16', 'unlzw3 (decode only)', 3):.1f}x (target >= 1x); "
+        f"LZW encode / ncompress (C): {ratio('lzw -b16', 'ncompress -b16', 2):.3f}x",
+        f"- PackBits size / imagecodecs: {ratio('packbits', 'imagecodecs packbits', 1):.4f}",
+    ]
+    return "\n".join(lines)
+
+
+TARGETS = {"lossless-bytes": bench_lossless_bytes}
+
+
+def main(argv=None) -> int:
+    """Entry point of ``python -m pipeline.bench``; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.bench",
+        description="Benchmarks of our codecs beside real tools, measured in one run.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("target", choices=[*TARGETS, "all"], help="what to measure")
+    parser.add_argument("--data", default=os.environ.get("COMPRESS_DATA"),
+                        help="the shared data folder (default: $COMPRESS_DATA)")
+    parser.add_argument("--out", default="docs/results", help="folder for the Markdown tables")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (the best is kept)")
+    args = parser.parse_args(argv)
+    if not args.data or not Path(args.data).is_dir():
+        print("error: no data folder: pass --data DIR or set COMPRESS_DATA", file=sys.stderr)
+        return 2
+    targets = list(TARGETS) if args.target == "all" else [args.target]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        body = TARGETS[target](Path(args.data), max(1, args.repeat))
+        stamp = f"Measured {datetime.date.today().isoformat()} on {_machine()} by `python -m pipeline.bench {target}`."
+        text = f"# {target}\n\n{stamp}\n\n{body}\n"
+        (out / f"{target}.md").write_text(text)
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
