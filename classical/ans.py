@@ -68,7 +68,7 @@ import numpy as np
 from fundamentals.bitio import read_varint, write_varint
 from fundamentals.errors import CorruptStreamError
 
-__all__ = ["auto_lanes", "decode", "encode", "ideal_bits", "quantize_pmf"]
+__all__ = ["auto_lanes", "compress", "decode", "decompress", "encode", "ideal_bits", "quantize_pmf"]
 
 #: Lower end of the normalized state interval: ``L <= x < 256 L`` between steps.
 RANS_L = 1 << 23
@@ -76,6 +76,9 @@ RANS_L = 1 << 23
 MIN_PRECISION, MAX_PRECISION = 12, 16
 #: Largest symbol count :func:`decode` accepts (checked before allocating).
 MAX_SYMBOLS = 1 << 28
+#: Longest input of :func:`compress` (64 MiB), so that a forged count can never
+#: make :func:`decompress` allocate more than that.
+MAX_BYTES = 1 << 26
 #: :func:`auto_lanes` aims at this many NumPy steps for long inputs.
 TARGET_STEPS = 4096
 #: Above this many table entries, decoding uses ``searchsorted`` instead of a
@@ -84,6 +87,56 @@ MAX_LOOKUP_ENTRIES = 1 << 22
 
 
 # ---- public API ----
+
+
+def compress(data: bytes, *, precision: int = 12) -> bytes:
+    """Order-0 rANS of a byte string, with its frequency table stored in front.
+
+    Inputs up to :data:`MAX_BYTES`.  Layout: varint ``n`` (bytes), 256 varints (the quantized frequency of each byte
+    value; unused values get 0), then the :func:`encode` stream.  The table costs
+    roughly 256 to 500 bytes, which is why rANS with a static table pays only on
+    inputs of more than a few kilobytes.
+
+    Examples
+    --------
+    >>> decompress(compress(b"abracadabra"))
+    b'abracadabra'
+    """
+    symbols = np.frombuffer(bytes(data), np.uint8)
+    if len(symbols) > MAX_BYTES:
+        raise ValueError(f"input of {len(symbols)} bytes is over the limit of {MAX_BYTES}")
+    counts = np.bincount(symbols, minlength=256)
+    if not counts.any():
+        counts[0] = 1  # empty input: any valid table will do
+    cdf = quantize_pmf(counts / counts.sum(), precision, zero_unused=True)
+    table = b"".join(write_varint(int(f)) for f in np.diff(cdf))
+    return write_varint(len(symbols)) + table + encode(symbols, cdf)
+
+
+def decompress(data: bytes) -> bytes:
+    """Invert :func:`compress`.
+
+    Raises
+    ------
+    CorruptStreamError
+        Damaged table (frequencies not summing to a power of two in 2^12..2^16),
+        implausible length, or a damaged rANS stream.
+    """
+    data = bytes(data)
+    n, pos = read_varint(data, 0)
+    freqs = []
+    for _ in range(256):
+        f, pos = read_varint(data, pos)
+        freqs.append(f)
+    total = sum(freqs)
+    if total not in {1 << p for p in range(12, 17)}:
+        raise CorruptStreamError(f"frequency table sums to {total}, not a power of two in 2^12..2^16")
+    min_bits = -np.log2(max(freqs) / total)  # cheapest symbol's cost: bounds n by the stream length
+    if n > MAX_BYTES or n * min_bits > 8 * len(data) + 64:
+        raise CorruptStreamError(f"{n} symbols cannot come from a {len(data)}-byte stream")
+    cdf = np.concatenate([[0], np.cumsum(freqs)])
+    return decode(data[pos:], cdf, None, n).astype(np.uint8).tobytes()
+
 
 def auto_lanes(n: int) -> int:
     """Default lane count for ``n`` symbols: ``max(ceil(n / 4096), min(32, ceil(n / 256)))``.

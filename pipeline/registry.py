@@ -39,7 +39,7 @@ import numpy as np
 
 from classical import huffman, lzw, pcm, rle
 
-__all__ = ["Codec", "register", "get", "available", "codecs"]
+__all__ = ["Codec", "available", "codecs", "get", "register"]
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,8 @@ class Quantize:
     lossless = False
     encode = staticmethod(pcm.encode)
     decode = staticmethod(pcm.decode)
-    defaults = {"bits": 1}
-    sweep = [{"bits": b} for b in range(1, 8)]
+    defaults = MappingProxyType({"bits": 1})
+    sweep = tuple({"bits": b} for b in range(1, 8))
 
 
 @register
@@ -192,5 +192,5 @@ class LZW:
     lossless = True
     encode = staticmethod(lzw.encode)
     decode = staticmethod(lzw.decode)
-    defaults = {"maxbits": 16}
-    sweep = [{"maxbits": 9}, {"maxbits": 12}, {"maxbits": 16}]
+    defaults = MappingProxyType({"maxbits": 16})
+    sweep = ({"maxbits": 9}, {"maxbits": 12}, {"maxbits": 16})

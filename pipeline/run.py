@@ -43,7 +43,7 @@ from fundamentals.errors import CodecError
 from fundamentals.imageio import load_image
 from pipeline import registry
 
-__all__ = ["Result", "evaluate", "run", "format_table", "main"]
+__all__ = ["Result", "evaluate", "format_table", "main", "run"]
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,3 @@ def test_missing_data_is_exit_2(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("COMPRESS_DATA", raising=False)
     assert bench.main(["lossless-bytes", "--out", str(tmp_path)]) == 2
     assert "COMPRESS_DATA" in capsys.readouterr().err
-
-
-def test_ans_byte_coder_round_trip():
-    for data in [b"", b"a", b"abracadabra" * 30, bytes(range(256))]:
-        assert bench.ans_decompress(bench.ans_compress(data)) == data
