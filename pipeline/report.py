@@ -101,3 +101,66 @@ def _rd_axes(fig, grid, rows, ncols) -> None:
     if ax_ssim is not None:
         ax_ssim.set(xlabel="bpp (real bytes)", ylabel="SSIM")
         ax_ssim.grid(alpha=0.3)
+
+
+def write_html(out_dir, img: np.ndarray, rows, *, title: str = "", figure: str = "report.png") -> Path:
+    """Write ``index.html`` with the table, the figure and every reconstruction.
+
+    The reconstructions at default settings are saved as lossless PNG files under
+    ``images/`` beside the page.  A small script in the page counts the images
+    that loaded and writes the count into ``<body data-images-loaded=...>``, so a
+    headless browser can check that the page shows what it should.
+    """
+    from html import escape
+
+    from fundamentals.imageio import save_image
+
+    out_dir = Path(out_dir)
+    (out_dir / "images").mkdir(parents=True, exist_ok=True)
+    save_image(out_dir / "images" / "original.png", img)
+    cards = ['<figure><img src="images/original.png" alt="original"><figcaption>original</figcaption></figure>']
+    for i, (r, x) in enumerate((r, x) for r, x in rows if r.default):
+        name = f"images/{i:02d}_{r.codec}.png"
+        save_image(out_dir / name, x)
+        psnr = "inf" if math.isinf(r.psnr) else f"{r.psnr:.2f} dB"
+        cards.append(f'<figure><img src="{name}" alt="{escape(r.codec)}"><figcaption>{escape(r.codec)} '
+                     f"({escape(r.params)})<br>{r.bpp:.3f} bpp, {psnr}</figcaption></figure>")
+    head = ["codec", "params", "bytes", "bpp", "CR", "PSNR dB", "SSIM", "enc ms", "dec ms", "H0 bpp"]
+    body = []
+    for r, _ in rows:
+        cells = [r.codec, r.params, str(r.nbytes), f"{r.bpp:.3f}", f"{r.cr:.2f}",
+                 "inf" if math.isinf(r.psnr) else f"{r.psnr:.2f}",
+                 "" if math.isnan(r.ssim) else f"{r.ssim:.4f}", f"{r.encode_ms:.1f}", f"{r.decode_ms:.1f}",
+                 "" if r.h0_bpp is None else f"{r.h0_bpp:.3f}"]
+        body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(title)} - codec report</title>
+<style>
+body {{ font-family: sans-serif; margin: 1.5em; }}
+table {{ border-collapse: collapse; font-size: 0.9em; }}
+td, th {{ border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: right; }}
+td:nth-child(-n+2), th:nth-child(-n+2) {{ text-align: left; }}
+.grid {{ display: flex; flex-wrap: wrap; gap: 1em; }}
+figure {{ margin: 0; width: 260px; }} figure img {{ width: 100%; image-rendering: pixelated; }}
+figcaption {{ font-size: 0.85em; }}
+</style></head>
+<body data-images-loaded="0">
+<h1>Codec report: {escape(title)}</h1>
+<p>{img.shape[1]} x {img.shape[0]} {'RGB' if img.ndim == 3 else 'gray'}. bpp and CR come from the real
+stream length (headers included); PSNR with peak 255; H0 is the order-0 entropy of the samples.</p>
+<table><thead><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr></thead>
+<tbody>{''.join(body)}</tbody></table>
+<h2>Figure</h2><p><img src="{figure}" alt="report figure" style="max-width:100%"></p>
+<h2>Reconstructions</h2><div class="grid">{''.join(cards)}</div>
+<script>
+window.addEventListener("load", () => {{
+  const ok = [...document.images].filter(i => i.complete && i.naturalWidth > 0).length;
+  document.body.dataset.imagesLoaded = ok;
+  document.body.dataset.imagesTotal = document.images.length;
+}});
+</script>
+</body></html>
+"""
+    path = out_dir / "index.html"
+    path.write_text(page)
+    return path

@@ -18,8 +18,10 @@ For each codec (at its default settings, and over its parameter sweep with
   samples per pixel, the rate a memoryless code could reach, printed BESIDE the
   real bpp as a yardstick.
 
-With ``--out DIR`` it also writes ``results.csv``, ``results.json`` and
-``report.png`` (original, reconstructions, error maps, RD plot).
+With ``--out DIR`` it also writes ``results.csv``, ``results.json``,
+``report.png`` / ``report.pdf`` (original, reconstructions, error maps on one
+colour scale, RD plot with ``--sweep``) and ``index.html``, a page with the
+table, the figure and every reconstruction.
 
 Exit status: 0 on success, 2 on a usage error (unknown codec, missing image),
 1 when a codec marked lossless did not reproduce the image exactly.
@@ -190,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--codecs", default=None,
                         help=f"comma-separated codec names (default all: {','.join(registry.available())})")
     parser.add_argument("--sweep", action="store_true", help="also run each codec's RD parameter sweep")
-    parser.add_argument("--out", default=None, help="folder for results.csv, results.json and report.png")
+    parser.add_argument("--out", default=None, help="folder for results.csv/.json, report.png/.pdf and index.html")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -224,7 +226,9 @@ def main(argv=None) -> int:
         _write_csv(out / "results.csv", results)
         _write_json(out / "results.json", results, label, img.shape)
         report.write_figure(out / "report.png", img, rows, title=label)
-        print(f"wrote {out / 'results.csv'}, {out / 'results.json'}, {out / 'report.png'}")
+        report.write_figure(out / "report.pdf", img, rows, title=label)
+        report.write_html(out, img, rows, title=label)
+        print(f"wrote {out}/: results.csv, results.json, report.png, report.pdf, index.html")
     if broken:
         print(f"error: lossless codec(s) not exact: {', '.join(broken)}", file=sys.stderr)
         return 1

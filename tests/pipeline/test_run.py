@@ -33,7 +33,8 @@ def test_table_csv_json_and_figure(tmp_path, capsys):
     assert run.main(["--image", str(path), "--out", str(out), "--sweep", "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "PSNR dB" in text and "raw" in text and "quantize" in text
-    rows = list(csv.DictReader(open(out / "results.csv")))
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
     raw = next(r for r in rows if r["codec"] == "raw")
     # bpp and CR come from the real bytes
     assert int(raw["nbytes"]) > img.nbytes
@@ -43,6 +44,11 @@ def test_table_csv_json_and_figure(tmp_path, capsys):
     doc = json.loads((out / "results.json").read_text())
     assert doc["shape"] == list(img.shape) and len(doc["results"]) == len(rows)
     assert (out / "report.png").stat().st_size > 10_000
+    assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    page = (out / "index.html").read_text()
+    assert page.count("<tr>") == len(rows) + 1 and "images/original.png" in page  # + header row
+    for name in ["original.png", "00_raw.png", "01_quantize.png"]:
+        assert (out / "images" / name).stat().st_size > 100
 
 
 def test_evaluate_gray_lossless_entropy_column():
