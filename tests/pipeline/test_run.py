@@ -58,3 +58,30 @@ def test_evaluate_gray_lossless_entropy_column():
     result, recon = run.evaluate(registry.get("raw"), img)
     assert result.exact and result.h0_bpp == 1.0
     np.testing.assert_array_equal(recon, img)
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--virtual-time-budget=5000", "--dump-dom"]
+
+
+def test_report_page_loads_in_a_real_browser(tmp_path):
+    """Debian's chromium opens index.html and every image on it loads (skipped without chromium)."""
+    import re
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        import pytest
+
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    path, _ = _image(tmp_path)
+    out = tmp_path / "out"
+    assert run.main(["--image", str(path), "--out", str(out), "--no-progress"]) == 0
+    dom = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                          (out / "index.html").as_uri()], capture_output=True, text=True, timeout=120).stdout
+    body = re.search(r'<body data-images-loaded="(\d+)" data-images-total="(\d+)"', dom)
+    assert body, dom[:500]
+    loaded, total = map(int, body.groups())
+    assert total >= 3 and loaded == total
