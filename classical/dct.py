@@ -57,13 +57,13 @@ import numpy as np
 
 __all__ = [
     "ZIGZAG",
-    "dct_matrix",
     "dct2",
-    "idct2",
     "dct2_naive",
+    "dct_matrix",
+    "idct2",
     "idct2_naive",
-    "split_blocks",
     "merge_blocks",
+    "split_blocks",
 ]
 
 

@@ -64,6 +64,7 @@ True
 from __future__ import annotations
 
 import functools
+import operator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -73,16 +74,16 @@ from fundamentals.bitio import pack_codes
 from fundamentals.errors import CorruptStreamError
 
 __all__ = [
-    "HuffmanTable",
-    "STD_DC_LUMINANCE",
+    "STD_AC_CHROMINANCE",
     "STD_AC_LUMINANCE",
     "STD_DC_CHROMINANCE",
-    "STD_AC_CHROMINANCE",
-    "optimal_table",
+    "STD_DC_LUMINANCE",
+    "HuffmanTable",
     "ScanSymbols",
-    "scan_symbols",
-    "encode_scan",
     "decode_scan",
+    "encode_scan",
+    "optimal_table",
+    "scan_symbols",
 ]
 
 # ---- tables: Annex C ------------------------------------------------------------------------
@@ -159,12 +160,12 @@ class HuffmanTable:
         object.__setattr__(self, "HUFFCODE", _generate_code_table(HUFFSIZE))
 
     @functools.cached_property
-    def EHUFCO(self) -> np.ndarray:  # noqa: N802 (T.81 name)
+    def EHUFCO(self) -> np.ndarray:
         """Code of each symbol (Figure C.3, order_codes)."""
         return self._ordered()[0]
 
     @functools.cached_property
-    def EHUFSI(self) -> np.ndarray:  # noqa: N802 (T.81 name)
+    def EHUFSI(self) -> np.ndarray:
         """Code length of each symbol, 0 if absent (Figure C.3)."""
         return self._ordered()[1]
 
@@ -176,19 +177,8 @@ class HuffmanTable:
             EHUFSI[v] = self.HUFFSIZE[k]
         return EHUFCO, EHUFSI
 
-    @functools.cached_property
-    def _lookahead(self) -> tuple[np.ndarray, np.ndarray]:
-        """(code length, symbol) for every 16-bit lookahead value; length 0 = no code."""
-        length = np.zeros(1 << 16, dtype=np.int64)
-        symbol = np.zeros(1 << 16, dtype=np.int64)
-        for code, size, value in zip(self.HUFFCODE, self.HUFFSIZE, self.HUFFVAL):
-            lo, hi = code << (16 - size), (code + 1) << (16 - size)  # all values with this prefix
-            length[lo:hi] = size
-            symbol[lo:hi] = value
-        return length, symbol
-
-    @functools.cached_property
-    def dc_lookup(self) -> list[tuple[int, int, int]]:
+    @property
+    def dc_lookup(self) -> tuple[tuple[int, int, int], ...]:
         """Decoder table for a DC table: ``(nbits, DIFF, extra)`` per 16-bit lookahead.
 
         When the code and its ``SSSS`` amplitude bits fit in the 16 bits, ``nbits``
@@ -196,36 +186,48 @@ class HuffmanTable:
         code length and ``extra = SSSS`` bits must still be read.  ``extra = -1``
         marks a bit pattern that is no code (or a size above 11).
         """
-        L, S = self._lookahead
-        v = np.arange(1 << 16)
-        ok = (L > 0) & (S <= 11)
-        fits = ok & (L + S <= 16)
-        amp = (v >> np.maximum(16 - L - S, 0)) & ((1 << S) - 1)
-        nbits = np.where(fits, L + S, L)
-        val = np.where(fits, _extend(amp, S), 0)
-        extra = np.where(ok, np.where(fits, 0, S), -1)
-        return list(zip(nbits.tolist(), val.tolist(), extra.tolist()))
+        return _lookup(self.BITS, self.HUFFVAL, ac=False)
 
-    @functools.cached_property
-    def ac_lookup(self) -> list[tuple[int, int, int, int]]:
+    @property
+    def ac_lookup(self) -> tuple[tuple[int, int, int, int], ...]:
         """Decoder table for an AC table: ``(advance, nbits, value, extra)`` per lookahead.
 
         ``advance`` is how far the zig-zag index ``k`` moves: ``RRRR + 1`` for a
         coefficient, 16 for ZRL, 0 for EOB.  ``nbits``, ``value`` and ``extra`` are as
         in :attr:`dc_lookup`; ``extra = -1`` marks no code or an undefined symbol.
         """
-        L, RS = self._lookahead
-        v = np.arange(1 << 16)
-        R, S = RS >> 4, RS & 15
+        return _lookup(self.BITS, self.HUFFVAL, ac=True)
+
+
+@functools.lru_cache(maxsize=32)
+def _lookup(BITS: tuple[int, ...], HUFFVAL: tuple[int, ...], ac: bool) -> tuple:
+    """Build (and cache, keyed by the table) the 65536-entry decoder table of a DC or AC table."""
+    L = np.zeros(1 << 16, dtype=np.int64)  # code length of the code that prefixes v (0: none)
+    RS = np.zeros(1 << 16, dtype=np.int64)  # its symbol
+    table = HuffmanTable(BITS, HUFFVAL)
+    for code, size, value in zip(table.HUFFCODE, table.HUFFSIZE, HUFFVAL):
+        lo, hi = code << (16 - size), (code + 1) << (16 - size)  # every v with this prefix
+        L[lo:hi] = size
+        RS[lo:hi] = value
+    v = np.arange(1 << 16)
+    R, S = (RS >> 4, RS & 15) if ac else (0, RS)
+    is_code = (L > 0) & ((S >= 1) & (S <= 10) if ac else (RS <= 11))
+    fits = is_code & (L + S <= 16)
+    amp = (v >> np.maximum(16 - L - S, 0)) & ((1 << S) - 1)
+    nbits = np.where(fits, L + S, L)
+    val = np.where(fits, _extend(amp, S), 0)
+    extra = np.where(is_code, np.where(fits, 0, S), -1)
+    if ac:
         eob, zrl = (L > 0) & (RS == 0x00), (L > 0) & (RS == 0xF0)
-        coef = (L > 0) & (S >= 1) & (S <= 10)
-        fits = coef & (L + S <= 16)
-        amp = (v >> np.maximum(16 - L - S, 0)) & ((1 << S) - 1)
-        advance = np.where(coef, R + 1, np.where(zrl, 16, 0))
-        nbits = np.where(fits, L + S, L)
-        val = np.where(fits, _extend(amp, S), 0)
-        extra = np.where(coef, np.where(fits, 0, S), np.where(eob | zrl, 0, -1))
-        return list(zip(advance.tolist(), nbits.tolist(), val.tolist(), extra.tolist()))
+        extra[eob | zrl] = 0
+        cols = (np.where(is_code, R + 1, np.where(zrl, 16, 0)), nbits, val, extra)
+    else:
+        cols = (nbits, val, extra)
+    # few distinct entries (one per code and amplitude): build those tuples, then gather
+    key = np.stack(cols, axis=1)
+    uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+    entries = [tuple(e) for e in uniq.tolist()]
+    return operator.itemgetter(*inverse.ravel().tolist())(entries)
 
 
 def _generate_size_table(BITS: tuple[int, ...]) -> tuple[int, ...]:
@@ -421,9 +423,12 @@ def scan_symbols(zz, comp=None, interval=None) -> ScanSymbols:
     :math:`k_0 = 0`, the run before :math:`k_j` is :math:`k_j - k_{j-1} - 1`; a run
     of 16 or more is sent as ``run // 16`` ZRL symbols, then ``(run % 16) << 4 |
     SSSS``.  An EOB follows the last non-zero coefficient unless it is ``zz[63]``.
-    Every item gets a sort key ``block * 260 + slot`` (DC slot 0; ZRL ``4k + j``;
-    coefficient ``4k + 3``; EOB 256), so one ``argsort`` puts all items of all
-    blocks in stream order without a Python loop.
+
+    No sorting and no loop over blocks: each item's place in the output is counted.
+    Block ``b`` holds ``1 + sum(ZRLs + 1 over its coefficients) + EOB`` items and
+    starts at the running total of the blocks before it; inside it, the DC comes
+    first and a coefficient lands after all items of the coefficients before it
+    (a cumulative sum restarted at each block).
 
     Examples
     --------
@@ -431,49 +436,58 @@ def scan_symbols(zz, comp=None, interval=None) -> ScanSymbols:
     >>> [hex(s) for s in scan_symbols(zz).sym]   # DC 0, ZRL, run 3 size 1, EOB
     ['0x0', '0xf0', '0x31', '0x0']
     """
-    zz = np.asarray(zz, dtype=np.int64)
-    if zz.ndim != 2 or zz.shape[1] != 64:
-        raise ValueError(f"zz shape {zz.shape} must be (n, 64)")
+    zz = np.asarray(zz)
+    if zz.ndim != 2 or zz.shape[1] != 64 or zz.dtype.kind not in "iu":
+        raise ValueError(f"zz must be integers of shape (n, 64), got {zz.dtype} {zz.shape}")
+    zz = zz.astype(np.int32, copy=False)
     n = zz.shape[0]
     comp = np.zeros(n, dtype=np.int64) if comp is None else np.asarray(comp, dtype=np.int64)
     interval = np.zeros(n, dtype=np.int64) if interval is None else np.asarray(interval, dtype=np.int64)
-    K = 260  # key slots per block
-    # DC differences, one predictor per component, reset at each restart interval
-    diff = np.empty(n, dtype=np.int64)
+    # DC differences, one predictor per component, reset at each restart interval (F.1.2.1)
+    diff = np.empty(n, dtype=np.int32)
     for c in np.unique(comp):
         (idx,) = np.nonzero(comp == c)
         dc = zz[idx, 0]
         pred = np.concatenate([[0], dc[:-1]])
         pred[np.concatenate([[True], interval[idx][1:] != interval[idx][:-1]])] = 0
         diff[idx] = dc - pred
-    dc_s = _nbits(diff)
-    # AC: every non-zero coefficient, in block order then zig-zag order
+    # AC: every non-zero coefficient, block by block, in zig-zag order (F.1.2.2)
     blk, k = np.nonzero(zz[:, 1:])
-    k = k + 1
+    k += 1
     v = zz[blk, k]
-    first = np.concatenate([[True], blk[1:] != blk[:-1]]) if len(blk) else np.zeros(0, bool)
-    prev = np.where(first, 0, np.concatenate([[0], k[:-1]]))
-    run = k - prev - 1
-    ac_s = _nbits(v)
+    first = np.ones(len(blk), dtype=bool)  # first non-zero of its block?
+    first[1:] = blk[1:] != blk[:-1]
+    run = k - np.where(first, 0, np.roll(k, 1)) - 1  # zeros since the previous non-zero
     nzrl = run >> 4
-    zrl_of = np.repeat(np.arange(len(blk)), nzrl)  # event that each ZRL precedes
-    zrl_j = np.arange(len(zrl_of)) - np.repeat(np.cumsum(nzrl) - nzrl, nzrl)
     last = np.zeros(n, dtype=np.int64)  # zig-zag index of each block's last non-zero AC
-    is_last = np.concatenate([blk[1:] != blk[:-1], [True]]) if len(blk) else np.zeros(0, bool)
+    is_last = np.append(first[1:], True)[: len(blk)]
     last[blk[is_last]] = k[is_last]
-    eob = np.flatnonzero(last < 63)
-    parts = [  # (block, slot, ac, sym, amp, ssss)
-        (np.arange(n), 0, False, dc_s, np.where(diff < 0, diff + (1 << dc_s) - 1, diff), dc_s),
-        (blk[zrl_of], 4 * k[zrl_of] + zrl_j, True, 0xF0, 0, 0),
-        (blk, 4 * k + 3, True, (run & 15) << 4 | ac_s, np.where(v < 0, v + (1 << ac_s) - 1, v), ac_s),
-        (eob, 256, True, 0x00, 0, 0),
-    ]
-    cols = [np.concatenate([np.broadcast_to(np.asarray(p[i]), p[0].shape) for p in parts]) for i in range(6)]
-    b, slot, ac, sym, amp, ssss = cols
-    order = np.argsort(b * K + slot, kind="stable")
-    b = b[order]
-    return ScanSymbols(comp[b], ac[order].astype(bool), sym[order].astype(np.int64),
-                       amp[order].astype(np.int64), ssss[order].astype(np.int64), interval[b])
+    eob = last < 63
+    # where each item goes: count items per block, then inside the block
+    group = nzrl + 1  # a coefficient's items: its ZRLs, then itself
+    count = 1 + np.bincount(blk, weights=group, minlength=n).astype(np.int64) + eob
+    start = np.cumsum(count) - count
+    ends = np.cumsum(group)
+    block_first = np.maximum.accumulate(np.where(first, np.arange(len(blk)), 0))
+    pos = start[blk] + ends - ends[block_first] + group[block_first]  # the coefficient's own item
+    zrl_of = np.repeat(np.arange(len(blk)), nzrl)  # coefficient that each ZRL precedes
+    zrl_j = np.arange(len(zrl_of)) - np.repeat(np.cumsum(nzrl) - nzrl, nzrl)  # 0, 1, 2 within each run
+    zrl_pos = pos[zrl_of] - nzrl[zrl_of] + zrl_j
+    total = int(start[-1] + count[-1]) if n else 0
+    sym = np.empty(total, dtype=np.int64)
+    amp = np.zeros(total, dtype=np.int64)
+    ssss = np.zeros(total, dtype=np.int64)
+    ac = np.ones(total, dtype=bool)
+    ac[start] = False
+    sym[start] = ssss[start] = _nbits(diff)
+    amp[start] = np.where(diff < 0, diff + (1 << ssss[start]) - 1, diff)  # negative: low bits of DIFF-1
+    s = _nbits(v)
+    sym[pos] = (run & 15) << 4 | s
+    ssss[pos] = s
+    amp[pos] = np.where(v < 0, v + (1 << s) - 1, v)
+    sym[zrl_pos] = 0xF0
+    sym[(start + count - 1)[eob]] = 0x00
+    return ScanSymbols(np.repeat(comp, count), ac, sym, amp, ssss, np.repeat(interval, count))
 
 
 def encode_scan(symbols: ScanSymbols, dc_tables, ac_tables) -> bytes:

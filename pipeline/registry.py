@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from classical import huffman, lzw, pcm, rle
+from classical import huffman, jpeg, lzw, pcm, rle
 
 __all__ = ["Codec", "available", "codecs", "get", "register"]
 
@@ -194,3 +194,15 @@ class LZW:
     decode = staticmethod(lzw.decode)
     defaults = MappingProxyType({"maxbits": 16})
     sweep = ({"maxbits": 9}, {"maxbits": 12}, {"maxbits": 16})
+
+
+@register
+class JPEG:
+    """Baseline sequential JPEG (ITU-T T.81) in JFIF, 4:2:0, Annex K tables scaled by IJG quality."""
+
+    name = "jpeg"
+    lossless = False
+    encode = staticmethod(jpeg.encode)
+    decode = staticmethod(jpeg.decode)
+    defaults = MappingProxyType({"quality": 75, "subsampling": "4:2:0"})
+    sweep = tuple({"quality": q} for q in (5, 10, 20, 30, 50, 75, 90, 95))
