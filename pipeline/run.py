@@ -140,25 +140,24 @@ def _fmt(value, spec):
     return format(value, spec)
 
 
-_COLUMNS = [  # header, attribute, format, width
-    ("codec", "codec", "s", 10), ("params", "params", "s", 18), ("bytes", "nbytes", "d", 9),
-    ("bpp", "bpp", ".3f", 7), ("CR", "cr", ".2f", 7), ("PSNR dB", "psnr", ".2f", 8),
-    ("SSIM", "ssim", ".4f", 7), ("enc ms", "encode_ms", ".1f", 8), ("dec ms", "decode_ms", ".1f", 8),
-    ("H0 bpp", "h0_bpp", ".3f", 7),
+_COLUMNS = [  # header, attribute, format
+    ("codec", "codec", "s"), ("params", "params", "s"), ("bytes", "nbytes", "d"), ("bpp", "bpp", ".3f"),
+    ("CR", "cr", ".2f"), ("PSNR dB", "psnr", ".2f"), ("SSIM", "ssim", ".4f"), ("enc ms", "encode_ms", ".1f"),
+    ("dec ms", "decode_ms", ".1f"), ("H0 bpp", "h0_bpp", ".3f"),
 ]
 
 
 def format_table(results) -> str:
-    """Format results as a fixed-width text table."""
-    lines = ["  ".join(f"{h:>{w}}" if f != "s" else f"{h:<{w}}" for h, _, f, w in _COLUMNS)]
-    lines.append("-" * len(lines[0]))
-    for r in results:
-        cells = []
-        for _, attr, spec, width in _COLUMNS:
-            text = _fmt(getattr(r, attr), spec)
-            cells.append(f"{text:<{width}}" if spec == "s" else f"{text:>{width}}")
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+    """Format results as a fixed-width text table (text left-aligned, numbers right-aligned)."""
+    cells = [[_fmt(getattr(r, attr), spec) for _, attr, spec in _COLUMNS] for r in results]
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, (h, _, _) in enumerate(_COLUMNS)]
+
+    def line(items):
+        return "  ".join(f"{t:<{w}}" if spec == "s" else f"{t:>{w}}"
+                         for t, w, (_, _, spec) in zip(items, widths, _COLUMNS)).rstrip()
+
+    header = line([h for h, _, _ in _COLUMNS])
+    return "\n".join([header, "-" * len(header)] + [line(row) for row in cells])
 
 
 def _write_csv(path: Path, results) -> None:
