@@ -3,10 +3,10 @@
 A static (two-pass) order-0 coder: count the symbols, give each a prefix-free code
 whose length is close to :math:`-\\log_2 p`, store the code lengths, then the codes.
 
-* :func:`code_lengths` finds optimal code lengths no longer than ``max_len`` bits with
-  the package-merge algorithm (Larmore & Hirschberg 1990) instead of Huffman's tree
-  (Huffman 1952), because formats cap the length: 15 bits here and in DEFLATE, 16 in
-  JPEG (T.81 Annex C / K.2).  Without a binding cap the total is the same as Huffman's.
+* :func:`code_lengths` finds optimal code lengths no longer than ``max_len`` bits:
+  Huffman's (Huffman 1952) when they fit, else the package-merge algorithm (Larmore
+  & Hirschberg 1990), because formats cap the length: 15 bits here and in DEFLATE, 16
+  in JPEG (T.81 Annex C / K.2).
 * :func:`canonical_codes` turns lengths into the canonical code of DEFLATE
   (RFC 1951 3.2.2): shorter codes first, equal lengths in symbol order, so the
   lengths alone describe the code.
@@ -17,38 +17,54 @@ whose length is close to :math:`-\\log_2 p`, store the code lengths, then the co
 * :func:`decode_symbols_slow` walks the code tree bit by bit: the teaching version
   and the test oracle of the table-driven :func:`decode_symbols`.
 
-What it does NOT do: adaptive codes, several tables per stream (zlib changes its table
-every block, which is why ``zlib`` Huffman-only can be a little smaller on mixed
-files), an end-of-block symbol (the count is stored instead), or DEFLATE/JPEG syntax.
+Blocks: statistics drift inside a file (``kennedy.xls`` alternates kinds of records),
+so the symbols are cut into blocks of ``B`` symbols (default 16,384) and a block may
+bring its own code table, as DEFLATE does (RFC 1951 3.2.3: every block has its own
+Huffman codes).  A greedy plan starts a new table only where it pays for itself;
+otherwise the block reuses the previous one (a flag byte).
 
-Stream layout (varints are unsigned LEB128, :func:`fundamentals.bitio.write_varint`)
+What it does NOT do: adaptive codes, choosing block boundaries freely (they fall every
+``B`` symbols), going back to a table older than the previous block, an end-of-block
+symbol (the counts are stored instead), or DEFLATE/JPEG syntax.
+
+Stream layout (varints are unsigned LEB128, :func:`fundamentals.bitio.write_varint`;
+written and read by :mod:`classical._huffman_stream`)
 
 ===============  ==========  ==========================================================
 field            size        meaning
 ===============  ==========  ==========================================================
-format byte      1           :data:`MAGIC` (``0xC8``): this layout, version 1
-alphabet size m  varint      1 .. :data:`MAX_ALPHABET`
-symbol count n   varint      at most :data:`MAX_SYMBOLS` and at most 8 x payload bytes
-code lengths     variable    the m lengths as 4-bit nibbles, MSB-first: a nibble 1..15
-                             is the next symbol's length; nibble 0 and an 8-bit r
-                             are r+1 zero lengths; 0-bits pad to a byte
-chunk size C     varint      1 .. :data:`MAX_CHUNK` symbols per chunk
-chunk lengths    varints     bit length of chunks 0 .. K-2, K = ceil(n / C); chunk k
-                             starts where chunk k-1 ends (no gaps)
+format byte      1           ``0xC9``: this layout, version 2 (``0xC8``, version 1, had
+                             one table and no block fields)
+alphabet size m  varint      1 .. 65,536
+symbol count n   varint      at most 2**31 and at most 8 x stream bytes
+chunk size C     varint      1 .. 2**20 symbols per chunk; K = ceil(n / C) chunks
+chunks/block b   varint      block size B = b x C symbols; J = ceil(K / b) blocks
+J blocks, each:
+  table flag     1           0: code lengths follow; 1: same code as the block before
+                             (not for block 0)
+  code lengths   variable    only after flag 0: the m lengths as 4-bit nibbles,
+                             MSB-first: a nibble 1..15 is the next symbol's length;
+                             nibble 0 and an 8-bit r are r+1 zero lengths; 0-bits pad
+                             to a byte.  Not over-full; at least one code
+  chunk lengths  varints     bit length of each of the block's chunks, except the
+                             stream's last chunk (the payload's end implies it)
 payload          the rest    the n codes back to back, MSB-first (each code's first
-                             bit is its most significant), 0-bits pad the last byte
+                             bit is its most significant), chunk k+1 right after chunk
+                             k, block after block; 0-bits pad the last byte
 ===============  ==========  ==========================================================
 
 The chunk lengths are an index: they let :func:`decode_symbols` start every chunk
-at once and decode all chunks in lockstep with NumPy.  A decoder that ignores them
-(:func:`decode_symbols_slow`) reads the same payload straight through.
+at once and decode all chunks of all blocks in lockstep with NumPy, each lane looking
+up its block's table in one stacked array.  A decoder that ignores them
+(:func:`decode_symbols_slow`) reads the payload straight through, block by block.
 
 References
 ----------
 D. A. Huffman, "A method for the construction of minimum-redundancy codes",
 Proc. IRE 40(9), 1952.  L. L. Larmore and D. S. Hirschberg, "A fast algorithm for
 optimal length-limited Huffman codes", J. ACM 37(3), 1990.  P. Deutsch, RFC 1951
-(DEFLATE), section 3.2.2 (canonical codes).
+(DEFLATE), sections 3.2.2 (canonical codes) and 3.2.3 (blocks).  J. van Leeuwen,
+"On the construction of Huffman trees", ICALP 1976 (two queues).
 
 Examples
 --------
@@ -59,11 +75,18 @@ b'mississippi'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from fundamentals.bitio import BitReader, BitWriter, pack_codes, read_varint, write_varint
+from classical._huffman_stream import (
+    MAX_ALPHABET,
+    MAX_CHUNK,
+    MAX_LEN,
+    MAX_SYMBOLS,
+    lengths_bits,
+    read_header,
+    write_header,
+)
+from fundamentals.bitio import BitReader, pack_codes
 from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError
 from fundamentals.imageio import check_image
@@ -80,17 +103,12 @@ __all__ = [
     "encode_symbols",
 ]
 
-MAGIC = 0xC8
-#: Longest code a stream may use (the lengths are stored as 4-bit nibbles).
-MAX_LEN = 15
-#: Largest alphabet (symbols ``0 .. MAX_ALPHABET - 1``).
-MAX_ALPHABET = 1 << 16
-#: Most symbols one stream may hold (checked before the output is allocated).
-MAX_SYMBOLS = 1 << 31
-#: Largest chunk size accepted.
-MAX_CHUNK = 1 << 20
 #: Default chunk size: the fast decoder runs ``C`` NumPy steps over ``n / C`` lanes.
 CHUNK = 1024
+#: Default block size: symbols per block, each block may bring its own code table.
+BLOCK = 16384
+#: Most decode-table entries stacked at once (8 bytes each); more tables are decoded in groups.
+TABLE_ENTRIES = 1 << 22
 
 _INVALID = 1 << 30  # decode-table "length" of a bit pattern that starts no code: it throws
 # the lane far past the payload, which the end-of-chunk checks then catch
@@ -99,15 +117,18 @@ _INVALID = 1 << 30  # decode-table "length" of a bit pattern that starts no code
 # ---- bytes -> bytes ------------------------------------------------------------------------
 
 
-def compress(data: bytes) -> bytes:
+def compress(data: bytes, *, block_size: int | None = BLOCK) -> bytes:
     """Huffman-code a byte string (alphabet of 256 byte values).
+
+    ``block_size`` (bytes per block, see :func:`encode_symbols`) lets the code
+    change where the statistics change, as zlib does; ``None`` gives one table.
 
     Examples
     --------
     >>> len(compress(b"")), decompress(compress(b""))
-    (8, b'')
+    (7, b'')
     """
-    return encode_symbols(np.frombuffer(bytes(data), dtype=np.uint8), 256)
+    return encode_symbols(np.frombuffer(bytes(data), dtype=np.uint8), 256, block_size=block_size)
 
 
 def decompress(data: bytes) -> bytes:
@@ -164,8 +185,13 @@ def decode(data: bytes) -> np.ndarray:
 # ---- symbol arrays -------------------------------------------------------------------------
 
 
-def encode_symbols(symbols, alphabet_size: int, *, max_len: int = MAX_LEN, chunk_size: int = CHUNK) -> bytes:
+def encode_symbols(symbols, alphabet_size: int, *, max_len: int = MAX_LEN, chunk_size: int = CHUNK,
+                   block_size: int | None = BLOCK) -> bytes:
     """Huffman-code an array of integer symbols; the stream is self-contained.
+
+    The symbols are cut into blocks of ``block_size``.  Runs of adjacent blocks share
+    one code-length table, built from the run's counts; a block starts a new run (and
+    pays for a new table) only when that is estimated to save bits (see Notes).
 
     Parameters
     ----------
@@ -177,11 +203,28 @@ def encode_symbols(symbols, alphabet_size: int, *, max_len: int = MAX_LEN, chunk
         Longest code allowed, 1 to 15; at most ``2**max_len`` distinct symbols.
     chunk_size : int
         Symbols per chunk (see the module docstring), 1 to 2**20.
+    block_size : int or None
+        Symbols per block, rounded up to a whole number of chunks (a chunk never
+        straddles two blocks); ``None``: one block, one table.  The default, 16,384
+        (16 chunks), is the granularity at which the Canterbury corpus gains most;
+        it is safe for any alphabet because a new table is only written when it
+        pays, so a stationary source costs one flag byte per block.
 
     Returns
     -------
     bytes
         The stream laid out as in the module docstring.
+
+    Notes
+    -----
+    The table plan is greedy, block by block.  With :math:`H(c) = \\sum_s c_s
+    \\log_2 (N / c_s)` the ideal size in bits of counts ``c`` (``N = sum(c)``) and
+    :math:`T(c)` the bits of its code-length table, block ``c`` joins the current run
+    ``r`` when
+
+    .. math:: H(r + c) + T(r + c) \\le H(r) + T(r) + H(c) + T(c),
+
+    i.e. when one table for both is no worse than a table each.
 
     Examples
     --------
@@ -194,17 +237,24 @@ def encode_symbols(symbols, alphabet_size: int, *, max_len: int = MAX_LEN, chunk
         raise ValueError(f"max_len {max_len} out of range [1, {MAX_LEN}]")
     if not 1 <= chunk_size <= MAX_CHUNK:
         raise ValueError(f"chunk_size {chunk_size} out of range [1, {MAX_CHUNK}]")
-    lengths = code_lengths(np.bincount(symbols, minlength=alphabet_size), max_len)
-    codes = canonical_codes(lengths)
-    bits = np.take(lengths, symbols)  # code length of every symbol, one gather
-    chunk_bits = np.add.reduceat(bits, np.arange(0, symbols.size, chunk_size), dtype=np.int64)
-    header = bytearray([MAGIC])
-    header += write_varint(alphabet_size) + write_varint(symbols.size)
-    header += _write_lengths(lengths)
-    header += write_varint(chunk_size)
-    for nbits in chunk_bits[:-1].tolist():
-        header += write_varint(nbits)
-    return bytes(header) + pack_codes(np.take(codes, symbols), bits)
+    if block_size is not None and not 1 <= block_size <= MAX_SYMBOLS:
+        raise ValueError(f"block_size {block_size} out of range [1, {MAX_SYMBOLS}] (or None)")
+    n = symbols.size
+    whole = max(1, -(-n // chunk_size))  # chunks in the stream: one block holds them all
+    block_chunks = whole if block_size is None else min(whole, -(-block_size // chunk_size))
+    b = block_chunks * chunk_size  # symbols per block
+    bits = np.empty(n, dtype=np.uint8)  # code length of every symbol
+    codes = np.empty(n, dtype=np.uint32)
+    block_tables = []  # per block: its lengths, or None where it reuses the previous table
+    for first, stop, counts in _plan_tables(symbols, alphabet_size, b):
+        lengths = code_lengths(counts, max_len)
+        span = slice(first * b, min(n, stop * b))
+        np.take(lengths, symbols[span], out=bits[span])  # one gather per run
+        np.take(canonical_codes(lengths), symbols[span], out=codes[span])
+        block_tables += [lengths] + [None] * (stop - first - 1)
+    chunk_bits = np.add.reduceat(bits, np.arange(0, n, chunk_size), dtype=np.int64) if n else bits
+    header = write_header(alphabet_size, n, chunk_size, block_chunks, block_tables, chunk_bits)
+    return header + pack_codes(codes, bits)
 
 
 def decode_symbols(data: bytes, *, alphabet_size: int | None = None) -> np.ndarray:
@@ -213,9 +263,12 @@ def decode_symbols(data: bytes, *, alphabet_size: int | None = None) -> np.ndarr
     With ``maxlen`` the longest code in the stream, a table of :math:`2^{maxlen}`
     entries maps the next ``maxlen`` bits to (symbol, code length): a code ``c`` of
     length ``l`` owns the :math:`2^{maxlen - l}` entries that start with ``c``.
-    Each chunk is a lane with its own bit position ``p``; one step peeks ``maxlen``
-    bits at every lane's ``p``, looks them up, stores the symbols and advances every
-    ``p`` by its code length.  ``C`` steps over ``n / C`` lanes decode the stream.
+    The tables of all blocks are stacked into one array, table ``t`` at offset
+    :math:`t \\cdot 2^{maxlen}`.  Each chunk is a lane with its own bit position
+    ``p`` and the offset of its block's table; one step peeks ``maxlen`` bits at
+    every lane's ``p``, adds the lane's offset, looks the sum up, stores the symbols
+    and advances every ``p`` by its code length.  ``C`` steps over ``n / C`` lanes
+    decode the stream, whatever the number of blocks.
 
     Parameters
     ----------
@@ -241,27 +294,32 @@ def decode_symbols(data: bytes, *, alphabet_size: int | None = None) -> np.ndarr
     >>> decode_symbols(encode_symbols([1, 0, 1], 2)).tolist()
     [1, 0, 1]
     """
-    head = _read_header(data, alphabet_size)
+    head = read_header(data, alphabet_size)
     out = np.zeros(head.n, dtype=head.dtype)
     if head.n == 0:
         return out
-    maxlen = int(head.lengths.max())
-    table = _decode_table(head.lengths, maxlen)
-    payload = np.frombuffer(head.payload, dtype=np.uint8).astype(np.int64)
-    padded = np.concatenate([payload, np.zeros(3, dtype=np.int64)])
-    # window[i] = payload bytes i..i+3 as a big-endian 32-bit number
-    window = (padded[:-3] << 24) | (padded[1:-2] << 16) | (padded[2:-1] << 8) | padded[3:]
-    k = head.offsets.size
-    lanes = np.zeros((min(head.chunk_size, head.n), k), dtype=head.dtype)  # lanes[step, chunk]
-    pos = head.offsets.copy()
-    n_last = head.n - (k - 1) * head.chunk_size  # symbols in the last chunk
-    _run_lanes(window, table, maxlen, pos, lanes[:n_last])
-    if k > 1:  # the other chunks hold chunk_size symbols each
-        _run_lanes(window, table, maxlen, pos[:-1], lanes[n_last:, :-1])
-    _check_chunk_ends(pos[:-1], head.offsets[1:])
-    _check_payload_end(int(pos[-1]), len(head.payload))
-    out[: (k - 1) * head.chunk_size] = lanes[:, :-1].T.ravel()
-    out[(k - 1) * head.chunk_size :] = lanes[:n_last, -1]
+    maxlen = max(int(lengths.max()) for lengths in head.tables)
+    padded = head.payload + bytes(3)
+    # window[i] = payload bytes i..i+3 as a big-endian 32-bit number (a view, one step apart)
+    window = np.ndarray(len(head.payload), dtype=">u4", buffer=padded, strides=(1,)).astype(np.int64)
+    c, k = head.chunk_size, head.offsets.size
+    lane_table = np.repeat(head.block_table, head.block_chunks)[:k]  # table of every chunk (lane)
+    for first, stop in _lane_groups(lane_table, maxlen):  # one group unless the tables are huge
+        t0, t1 = int(lane_table[first]), int(lane_table[stop - 1]) + 1
+        table, shift = _decode_tables(head.tables[t0:t1], maxlen)
+        base = (lane_table[first:stop] - t0) << maxlen if t1 - t0 > 1 else None  # lane's table offset
+        pos = head.offsets[first:stop].copy()
+        lanes = np.zeros((min(c, head.n), stop - first), dtype=head.dtype)  # lanes[step, chunk]
+        n_last = head.n - (k - 1) * c if stop == k else c  # symbols in the group's last lane
+        _run_lanes(window, table, shift, maxlen, pos, base, lanes[:n_last])
+        if n_last < lanes.shape[0]:  # the stream's last chunk is short: the others go on
+            _run_lanes(window, table, shift, maxlen, pos[:-1], None if base is None else base[:-1], lanes[n_last:, :-1])
+        ends = head.offsets[first + 1 : stop + 1]  # where each lane must stop (the next chunk)
+        _check_chunk_ends(pos[: ends.size], ends, first)
+        if stop == k:
+            _check_payload_end(int(pos[-1]), len(head.payload))
+        count = min(head.n, stop * c) - first * c
+        out[first * c : first * c + count] = lanes.T.ravel()[:count]
     return out
 
 
@@ -269,31 +327,33 @@ def decode_symbols_slow(data: bytes, *, alphabet_size: int | None = None) -> np.
     """Decode a stream of :func:`encode_symbols` bit by bit down the code tree.
 
     The teaching version of :func:`decode_symbols` (same result, same errors, about
-    100x slower): start at the root, follow the branch of each bit read (0 left,
-    1 right) until a leaf, emit its symbol, start again at the root.
+    100x slower): block by block, build the tree of the block's code (or keep the
+    previous one), then for each symbol start at the root, follow the branch of each
+    bit read (0 left, 1 right) until a leaf, and emit its symbol.
 
     Examples
     --------
     >>> decode_symbols_slow(encode_symbols([1, 0, 1], 2)).tolist()
     [1, 0, 1]
     """
-    head = _read_header(data, alphabet_size)
+    head = read_header(data, alphabet_size)
     out = np.zeros(head.n, dtype=head.dtype)
-    if head.n == 0:
-        return out
-    root = _code_tree(head.lengths)
     reader = BitReader(head.payload)
-    for i in range(head.n):
-        if i % head.chunk_size == 0 and reader.position != head.offsets[i // head.chunk_size]:
-            k = i // head.chunk_size
-            raise CorruptStreamError(f"chunk {k - 1} ends at bit {reader.position}, the index says {head.offsets[k]}")
-        node = root
-        while isinstance(node, list):
-            node = node[reader.read_bit()]
-        if node is None:
-            raise CorruptStreamError(f"bits before bit {reader.position} form no code")
-        out[i] = node
-    _check_payload_end(reader.position, len(head.payload))
+    for j, t in enumerate(head.block_table.tolist()):
+        if j == 0 or t != head.block_table[j - 1]:
+            root = _code_tree(head.tables[t])
+        for i in range(j * head.block_size, min(head.n, (j + 1) * head.block_size)):
+            if i % head.chunk_size == 0 and reader.position != head.offsets[i // head.chunk_size]:
+                k = i // head.chunk_size
+                raise CorruptStreamError(f"chunk {k - 1} ends at bit {reader.position}, the index says {head.offsets[k]}")
+            node = root
+            while isinstance(node, list):
+                node = node[reader.read_bit()]
+            if node is None:
+                raise CorruptStreamError(f"bits before bit {reader.position} form no code")
+            out[i] = node
+    if head.n:
+        _check_payload_end(reader.position, len(head.payload))
     return out
 
 
@@ -301,7 +361,7 @@ def decode_symbols_slow(data: bytes, *, alphabet_size: int | None = None) -> np.
 
 
 def code_lengths(freqs, max_len: int) -> np.ndarray:
-    """Optimal prefix-code lengths of at most ``max_len`` bits (package-merge).
+    """Optimal prefix-code lengths of at most ``max_len`` bits (Huffman or package-merge).
 
     Parameters
     ----------
@@ -331,9 +391,14 @@ def code_lengths(freqs, max_len: int) -> np.ndarray:
     of total width ``n - 1``; a symbol's code length is the number of those items,
     unpacked down through every list, that contain its leaf.
 
+    Package-merge costs ``max_len`` sorts, so Huffman's algorithm runs first (two
+    queues, van Leeuwen 1976: leaves sorted by weight, merged nodes in the order
+    made, which is sorted too); its lengths are kept when none exceeds ``max_len``.
+    Without a binding cap both give the same lengths (the tests check this).
+
     Ties (a deterministic rule, so the same counts always give the same bytes):
-    leaves are sorted by (frequency, symbol) and a leaf precedes a package of
-    equal weight.
+    leaves are sorted by (frequency, symbol) and a leaf precedes a package (merged
+    node) of equal weight.
 
     Examples
     --------
@@ -359,8 +424,9 @@ def code_lengths(freqs, max_len: int) -> np.ndarray:
     if used.size > 1 << max_len:
         raise ValueError(f"{used.size} symbols need max_len >= {int(np.ceil(np.log2(used.size)))}, got {max_len}")
     order = used[np.lexsort((used, freqs[used]))]  # by frequency, then by symbol
-    leaf_counts = _package_merge(freqs[order].astype(np.int64), max_len)
-    lengths[order] = leaf_counts
+    weights = freqs[order].astype(np.int64)
+    depths = _huffman_depths(weights.tolist())  # Huffman's own lengths: often within the cap
+    lengths[order] = depths if max(depths) <= max_len else _package_merge(weights, max_len)
     return lengths
 
 
@@ -464,130 +530,130 @@ def _code_tree(lengths: np.ndarray) -> list:
     return root
 
 
-def _decode_table(lengths: np.ndarray, maxlen: int) -> np.ndarray:
-    """``table[bits] = (length << 32) | symbol`` for every ``maxlen``-bit pattern."""
-    used = np.flatnonzero(lengths)
-    order = used[np.lexsort((used, lengths[used]))]  # canonical order = bit-string order
-    span = np.int64(1) << (maxlen - lengths[order].astype(np.int64))  # entries per code
-    entries = (lengths[order].astype(np.int64) << 32) | order
-    table = np.full(1 << maxlen, _INVALID << 32, dtype=np.int64)
-    table[: int(span.sum())] = np.repeat(entries, span)
-    return table
+
+def _huffman_depths(weights: list) -> list:
+    """Huffman code lengths of ``weights`` (sorted ascending, two or more), leaf first on ties."""
+    n = len(weights)
+    parent = [0] * (2 * n - 1)
+    merged = []  # weights of the merged nodes n, n+1, ...: made in ascending order
+    i = j = 0  # next leaf, next merged node
+    for node in range(n, 2 * n - 1):  # take the two lightest nodes left; a leaf wins a tie
+        if i < n and (j >= len(merged) or weights[i] <= merged[j]):
+            parent[i] = node
+            total = weights[i]
+            i += 1
+        else:
+            parent[n + j] = node
+            total = merged[j]
+            j += 1
+        if i < n and (j >= len(merged) or weights[i] <= merged[j]):
+            parent[i] = node
+            total += weights[i]
+            i += 1
+        else:
+            parent[n + j] = node
+            total += merged[j]
+            j += 1
+        merged.append(total)
+    depth = [0] * (2 * n - 1)
+    for node in range(2 * n - 3, -1, -1):
+        depth[node] = depth[parent[node]] + 1
+    return depth[:n]
 
 
-def _run_lanes(window, table, maxlen, pos, lanes) -> None:
-    """Decode ``lanes.shape[0]`` symbols in every lane; advances ``pos`` in place."""
+# ---- helpers: blocks and tables ---------------------------------------------------------
+
+
+def _plan_tables(symbols: np.ndarray, m: int, b: int):
+    """Yield ``(first_block, stop_block, counts)`` for every run of blocks sharing a table."""
+    n_blocks = -(-symbols.size // b)
+    run = None  # [first, stop, counts, H + T of the run]
+    for j in range(n_blocks):
+        c = np.bincount(symbols[j * b : (j + 1) * b], minlength=m)
+        cost = _ideal_bits(c) + lengths_bits(c)
+        if run is not None:
+            merged = run[2] + c
+            merged_cost = _ideal_bits(merged) + lengths_bits(merged)
+            if merged_cost <= run[3] + cost:  # one table for both is no worse: extend the run
+                run[1:] = [j + 1, merged, merged_cost]
+                continue
+            yield tuple(run[:3])
+        run = [j, j + 1, c, cost]
+    if run is not None:
+        yield tuple(run[:3])
+
+
+def _ideal_bits(counts: np.ndarray) -> float:
+    """:math:`\\sum_s c_s \\log_2(N / c_s)`: the order-0 entropy of ``counts`` in bits."""
+    c = counts[counts > 0].astype(np.float64)
+    total = c.sum()
+    return float(total * np.log2(total) - np.dot(c, np.log2(c))) if total else 0.0
+
+
+def _decode_tables(tables: list, maxlen: int) -> tuple[np.ndarray, int]:
+    """Stack the decode tables of ``tables``: ``(length << shift) | symbol`` per pattern.
+
+    Row ``t`` of the (flattened) result maps every ``maxlen``-bit pattern to the code of
+    table ``t`` it starts with.  Complete codes fill every row, so 32-bit entries
+    (``shift`` 16) do; an under-full one leaves patterns that start no code, which get
+    the length ``_INVALID`` and need 64-bit entries (``shift`` 32).
+    """
+    complete = all(_kraft(lengths, maxlen) == 1 << maxlen for lengths in tables)
+    dtype, shift = (np.int32, 16) if complete else (np.int64, 32)
+    out = np.empty((len(tables), 1 << maxlen), dtype=dtype)
+    for row, lengths in zip(out, tables):
+        used = np.flatnonzero(lengths)
+        order = used[np.lexsort((used, lengths[used]))]  # canonical order = bit-string order
+        ell = lengths[order].astype(np.int64)
+        span = np.int64(1) << (maxlen - ell)  # entries per code
+        filled = int(span.sum())
+        row[:filled] = np.repeat((ell << shift) | order, span)
+        if filled < row.size:  # under-full (only with 64-bit entries)
+            row[filled:] = _INVALID << shift
+    return out.ravel(), shift
+
+
+def _kraft(lengths: np.ndarray, maxlen: int) -> int:
+    """:math:`2^{maxlen} \\sum_s 2^{-\\ell_s}`: equals ``2**maxlen`` for a complete code."""
+    used = lengths[lengths > 0].astype(np.int64)
+    return int(np.sum(np.int64(1) << (maxlen - used)))
+
+
+def _lane_groups(lane_table: np.ndarray, maxlen: int):
+    """Split the lanes so that each group's stacked tables hold at most ``TABLE_ENTRIES``."""
+    per_group = max(1, TABLE_ENTRIES >> maxlen)  # tables per group
+    first = 0
+    while first < lane_table.size:  # lane_table never decreases: a group is a range of tables
+        stop = int(np.searchsorted(lane_table, lane_table[first] + per_group))
+        yield first, stop
+        first = stop
+
+
+def _run_lanes(window, table, shift, maxlen, pos, base, lanes) -> None:
+    """Decode ``lanes.shape[0]`` symbols in every lane; advances ``pos`` in place.
+
+    ``base[i]`` is the offset of lane ``i``'s table in ``table`` (None: one table);
+    an entry is ``(length << shift) | symbol``.
+    """
     last = window.size - 1
     mask = (1 << maxlen) - 1
-    shift = 32 - maxlen
+    top = 32 - maxlen  # window >> (top - pos % 8): the maxlen bits at pos, in the low bits
     for row in lanes:  # one step: one symbol in every lane
-        entry = table[(window[np.minimum(pos >> 3, last)] >> (shift - (pos & 7))) & mask]
+        bits = (window[np.minimum(pos >> 3, last)] >> (top - (pos & 7))) & mask
+        entry = table[bits] if base is None else table[bits + base]
         row[...] = entry  # the cast to uint8/uint16 keeps the symbol, the low bits
-        pos += entry >> 32
+        pos += entry >> shift
 
 
-def _check_chunk_ends(ends: np.ndarray, expected: np.ndarray) -> None:
+def _check_chunk_ends(ends: np.ndarray, expected: np.ndarray, first: int = 0) -> None:
     if not np.array_equal(ends, expected):
         bad = int(np.flatnonzero(ends != expected)[0])
-        raise CorruptStreamError(f"chunk {bad} ends at bit {ends[bad]}, the index says {expected[bad]}")
+        raise CorruptStreamError(f"chunk {first + bad} ends at bit {ends[bad]}, the index says {expected[bad]}")
 
 
 def _check_payload_end(last_end: int, payload_bytes: int) -> None:
     if (last_end + 7) // 8 != payload_bytes:
         raise CorruptStreamError(f"codes end at bit {last_end} but the payload holds {payload_bytes} bytes")
-
-
-# ---- helpers: stream header -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Header:
-    alphabet_size: int
-    n: int
-    lengths: np.ndarray
-    chunk_size: int
-    offsets: np.ndarray  # first bit of every chunk in the payload
-    payload: bytes
-
-    @property
-    def dtype(self):
-        return np.uint8 if self.alphabet_size <= 256 else np.uint16
-
-
-def _write_lengths(lengths: np.ndarray) -> bytes:
-    writer = BitWriter()
-    values = lengths.tolist()
-    i = 0
-    while i < len(values):
-        if values[i]:
-            writer.write(values[i], 4)
-            i += 1
-            continue
-        run = 1
-        while run < 256 and i + run < len(values) and not values[i + run]:
-            run += 1
-        writer.write(0, 4)
-        writer.write(run - 1, 8)
-        i += run
-    return writer.getvalue()
-
-
-def _read_lengths(data: bytes, pos: int, m: int) -> tuple[np.ndarray, int]:
-    reader = BitReader(data[pos : pos + 2 * m + 1])  # at most 12 bits per length
-    lengths = np.zeros(m, dtype=np.uint8)
-    i = 0
-    while i < m:
-        nibble = reader.read(4)
-        if nibble:
-            lengths[i] = nibble
-            i += 1
-            continue
-        run = reader.read(8) + 1
-        if i + run > m:
-            raise CorruptStreamError(f"code-length table runs past the alphabet size {m}")
-        i += run
-    return lengths, pos + (reader.position + 7) // 8
-
-
-def _read_header(data: bytes, alphabet_size: int | None) -> _Header:
-    data = bytes(data)
-    if not data or data[0] != MAGIC:
-        raise CorruptStreamError(f"bad format byte {data[:1].hex() or 'none'} (expected {MAGIC:02x})")
-    m, pos = read_varint(data, 1)
-    if not 1 <= m <= MAX_ALPHABET:
-        raise CorruptStreamError(f"alphabet size {m} out of range [1, {MAX_ALPHABET}]")
-    if alphabet_size is not None and m != alphabet_size:
-        raise CorruptStreamError(f"stream alphabet size {m}, expected {alphabet_size}")
-    n, pos = read_varint(data, pos)
-    if n > MAX_SYMBOLS or n > 8 * len(data):  # every symbol costs at least one bit
-        raise CorruptStreamError(f"symbol count {n} impossible for a {len(data)}-byte stream")
-    lengths, pos = _read_lengths(data, pos, m)
-    _check_kraft(lengths, n)
-    chunk_size, pos = read_varint(data, pos)
-    if not 1 <= chunk_size <= MAX_CHUNK:
-        raise CorruptStreamError(f"chunk size {chunk_size} out of range [1, {MAX_CHUNK}]")
-    k = -(-n // chunk_size)
-    if k > len(data):
-        raise CorruptStreamError(f"{k} chunks cannot be indexed in {len(data)} bytes")
-    chunk_bits = []
-    for _ in range(k - 1):
-        nbits, pos = read_varint(data, pos)
-        if not chunk_size <= nbits <= chunk_size * MAX_LEN:  # 1 to MAX_LEN bits per symbol
-            raise CorruptStreamError(f"chunk of {chunk_size} symbols cannot take {nbits} bits")
-        chunk_bits.append(nbits)
-    offsets = np.cumsum([0] + chunk_bits, dtype=np.int64)[:k]
-    payload = data[pos:]
-    if k and offsets[-1] + n - (k - 1) * chunk_size > 8 * len(payload):
-        raise CorruptStreamError(f"chunk index points past the {len(payload)}-byte payload")
-    return _Header(m, n, lengths, chunk_size, offsets, payload)
-
-
-def _check_kraft(lengths: np.ndarray, n: int) -> None:
-    kraft = int(np.sum(np.int64(1) << (MAX_LEN - lengths[lengths > 0].astype(np.int64))))
-    if kraft > 1 << MAX_LEN:
-        raise CorruptStreamError(f"over-full code lengths: Kraft sum {kraft}/{1 << MAX_LEN} > 1")
-    if n and not kraft:
-        raise CorruptStreamError(f"{n} symbols but no symbol has a code")
 
 
 def _check_symbols(symbols, alphabet_size: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from classical import _huffman_stream as layout
 from classical import huffman
 from classical.huffman import (
     canonical_codes,
@@ -61,11 +62,24 @@ def brute_force_cost(freqs, max_len):
     return best
 
 
-def stream(m, n, lengths, chunk_size, chunk_bits, payload, magic=huffman.MAGIC):
-    """Build a stream field by field (for hand-made bad streams)."""
-    out = bytes([magic]) + write_varint(m) + write_varint(n)
-    out += huffman._write_lengths(np.asarray(lengths, dtype=np.uint8)) + write_varint(chunk_size)
+def stream(m, n, lengths, chunk_size, chunk_bits, payload, magic=layout.MAGIC):
+    """Build a one-block stream field by field (for hand-made bad streams)."""
+    out = bytes([magic]) + write_varint(m) + write_varint(n) + write_varint(chunk_size)
+    out += write_varint(max(1, -(-n // max(1, chunk_size)))) + bytes([layout.NEW_TABLE])  # one block
+    out += layout.write_lengths(np.asarray(lengths, dtype=np.uint8))
     return out + b"".join(write_varint(b) for b in chunk_bits) + payload
+
+
+def blocks_stream(m, n, chunk_size, block_chunks, blocks, payload):
+    """Build a stream of several blocks; ``blocks``: (lengths or None to reuse, chunk bits)."""
+    out = bytes([layout.MAGIC]) + b"".join(write_varint(v) for v in (m, n, chunk_size, block_chunks))
+    for lengths, chunk_bits in blocks:
+        if lengths is None:
+            out += bytes([layout.SAME_TABLE])
+        else:
+            out += bytes([layout.NEW_TABLE]) + layout.write_lengths(np.asarray(lengths, dtype=np.uint8))
+        out += b"".join(write_varint(b) for b in chunk_bits)
+    return out + payload
 
 
 # ---- code construction ----------------------------------------------------------------------
@@ -78,8 +92,9 @@ def test_golden_mississippi():
     codes = canonical_codes(lengths)
     assert {chr(s): format(int(codes[s]), f"0{lengths[s]}b") for s in counts} == {
         "s": "0", "i": "10", "m": "110", "p": "111"}
-    # format byte, m = 256, n = 11, lengths table, C = 1024, no chunk index, 21 bits of codes
-    assert compress(b"mississippi").hex() == "c880020b068200230013001108b08008d117f0"
+    # format byte, m = 256, n = 11, C = 1024, 1 chunk per block, one block: new-table flag,
+    # lengths table, no chunk index (the last chunk's length is implied); 21 bits of codes
+    assert compress(b"mississippi").hex() == "c980020b80080100068200230013001108b0d117f0"
 
 
 def test_rfc1951_canonical_example():
@@ -182,20 +197,89 @@ def symbol_arrays(draw):
 
 
 @settings(deadline=None, max_examples=60)
-@given(symbol_arrays(), st.sampled_from([1, 7, 64, 1024]), st.integers(12, 15))
-def test_round_trip_symbols(arrays, chunk_size, max_len):
+@given(symbol_arrays(), st.sampled_from([1, 7, 64, 1024]), st.integers(12, 15),
+       st.sampled_from([1, 10, 100, 2048, None]))
+def test_round_trip_symbols(arrays, chunk_size, max_len, block_size):
     symbols, m = arrays
-    blob = encode_symbols(symbols, m, max_len=max_len, chunk_size=chunk_size)
+    blob = encode_symbols(symbols, m, max_len=max_len, chunk_size=chunk_size, block_size=block_size)
     fast = decode_symbols(blob, alphabet_size=m)
     assert fast.dtype == (np.uint8 if m <= 256 else np.uint16)
     np.testing.assert_array_equal(fast, symbols)
     np.testing.assert_array_equal(decode_symbols_slow(blob), symbols)
 
 
+def changing_source(n, block=16, seed=0):
+    """Symbols whose statistics change every ``block``: block j draws from its own range."""
+    rng = np.random.default_rng(seed)
+    j = np.arange(n) // block
+    return (rng.integers(0, 1 + j % 5, n) * 7 + 13 * (j % 3)) % 50
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 15, 16, 17, 32, 48, 52, 49, 200])
+def test_multi_block_round_trips(n):
+    # chunks of 4 symbols, blocks of 16 (4 chunks): n = 16, 32, 48 end exactly on a block
+    symbols = changing_source(n)
+    blob = encode_symbols(symbols, 50, chunk_size=4, block_size=16)
+    head = layout.read_header(blob, 50)
+    assert head.block_table.size == -(-n // 16)  # (a stream shorter than a block has one)
+    np.testing.assert_array_equal(decode_symbols(blob), symbols)
+    np.testing.assert_array_equal(decode_symbols_slow(blob), symbols)
+
+
+def test_tables_change_with_the_source():
+    symbols = changing_source(20_000, block=1000)
+    blob = encode_symbols(symbols, 50, chunk_size=100, block_size=1000)
+    head = layout.read_header(blob, 50)
+    assert 1 < len(head.tables) <= head.block_table.size == 20  # new tables where the source changes
+    assert len(blob) < len(encode_symbols(symbols, 50, chunk_size=100, block_size=None))
+    np.testing.assert_array_equal(decode_symbols(blob), decode_symbols_slow(blob))
+    np.testing.assert_array_equal(decode_symbols(blob), symbols)
+
+
+def test_stationary_source_keeps_one_table():
+    symbols = np.random.default_rng(1).integers(0, 40, 100_000)
+    blob = encode_symbols(symbols, 40, block_size=4096)
+    head = layout.read_header(blob, 40)
+    assert head.block_table.size == 25 and len(head.tables) == 1  # a new table would not pay
+    assert len(blob) <= len(encode_symbols(symbols, 40, block_size=None)) + 25  # one flag byte per block
+
+
+def test_one_symbol_blocks():
+    # every block holds one symbol: each gets a 1-bit under-full code (the 64-bit table path)
+    symbols = np.repeat([3, 0, 3, 9, 9], 1024)
+    blob = encode_symbols(symbols, 10, chunk_size=256, block_size=1024)
+    head = layout.read_header(blob, 10)
+    assert [int(t.max()) for t in head.tables] == [1, 1, 1, 1] and head.block_table.tolist() == [0, 1, 2, 3, 3]
+    assert len(head.payload) == 5 * 1024 // 8
+    np.testing.assert_array_equal(decode_symbols(blob), symbols)
+    np.testing.assert_array_equal(decode_symbols_slow(blob), symbols)
+
+
+@pytest.mark.parametrize("block_size", [1, 16384, None])
+def test_empty_streams(block_size):
+    blob = encode_symbols([], 300, block_size=block_size)
+    assert decode_symbols(blob).size == decode_symbols_slow(blob).size == 0
+    assert decompress(compress(b"", block_size=block_size)) == b""
+
+
+def test_block_size_rounds_up_to_chunks():
+    blob = encode_symbols(np.arange(100) % 7, 7, chunk_size=7, block_size=20)
+    assert layout.read_header(blob, 7).block_chunks == 3  # 21 symbols per block
+
+
+def test_lane_groups(monkeypatch):
+    # with room for one table at a time, the lanes are decoded group by group
+    symbols = changing_source(5000, block=500)
+    blob = encode_symbols(symbols, 50, chunk_size=50, block_size=500)
+    assert len(layout.read_header(blob, 50).tables) > 2
+    monkeypatch.setattr(huffman, "TABLE_ENTRIES", 1)
+    np.testing.assert_array_equal(decode_symbols(blob), symbols)
+
+
 def test_one_symbol_costs_one_bit():
     blob = compress(b"z" * 1000)
     assert decompress(blob) == b"z" * 1000
-    assert len(huffman._read_header(blob, 256).payload) == 125  # 1000 bits
+    assert len(layout.read_header(blob, 256).payload) == 125  # 1000 bits
 
 
 def test_large_alphabet_and_uint_dtypes():
@@ -209,11 +293,14 @@ def test_large_alphabet_and_uint_dtypes():
 @pytest.mark.parametrize("data", [b"", b"x", FIB_BYTES, bytes(range(256)) * 4])
 def test_payload_bits_equal_sum_of_code_lengths(data):
     packed = compress(data)
-    head = huffman._read_header(packed, 256)
-    counts = np.bincount(np.frombuffer(data, np.uint8), minlength=256)
-    bits = int(np.dot(head.lengths.astype(np.int64), counts))
+    head = layout.read_header(packed, 256)
+    symbols = np.frombuffer(data, np.uint8)
+    bits = 0
+    for j, t in enumerate(head.block_table.tolist()):  # each block under its own table
+        block = symbols[j * head.block_size : (j + 1) * head.block_size]
+        bits += int(np.dot(head.tables[t].astype(np.int64), np.bincount(block, minlength=256)))
+        assert head.tables[t].max() <= 15
     assert len(head.payload) == (bits + 7) // 8
-    assert head.lengths.max(initial=0) <= 15
 
 
 def test_deterministic():
@@ -235,6 +322,21 @@ def test_size_close_to_zlib_huffman_only():
     zobj = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_HUFFMAN_ONLY)
     reference = len(zobj.compress(text) + zobj.flush())
     assert len(compress(text)) <= 1.01 * reference + 64
+
+
+@pytest.mark.skipif("COMPRESS_DATA" not in os.environ, reason="set COMPRESS_DATA to the shared data folder")
+def test_corpus_size_close_to_zlib_huffman_only():
+    files = [p for p in sorted((DATA / "canterbury").iterdir()) if p.name not in ("SOURCES.md", "MANIFEST.tsv")]
+    ours = reference = 0
+    for path in files:
+        data = path.read_bytes()
+        zobj = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_HUFFMAN_ONLY)
+        reference += len(zobj.compress(data) + zobj.flush())
+        packed = compress(data)
+        assert decompress(packed) == data
+        ours += len(packed)
+    assert len(files) == 11
+    assert ours <= 1.01 * reference + 64  # every table, flag and chunk index included
 
 
 # ---- bad streams ----------------------------------------------------------------------------
@@ -292,6 +394,42 @@ def test_invalid_code(decode):
         decode(stream(3, 4, [1, 2, 0], 2, [3], b"\x0c"))
 
 
+@pytest.mark.parametrize("decode", DECODERS)
+def test_every_truncation_raises_multi_block(decode):
+    packed = encode_symbols(changing_source(300), 50, chunk_size=8, block_size=32)
+    assert len(layout.read_header(packed, 50).tables) > 1
+    for cut in range(len(packed)):
+        with pytest.raises(CorruptStreamError):
+            decode(packed[:cut])
+
+
+@pytest.mark.parametrize("decode", DECODERS)
+@pytest.mark.parametrize(("blocks", "match"), [
+    ([(None, [4, 4]), (None, [4])], "no table before"),
+    ([([2, 2, 2, 2], [4, 4]), ([1, 1, 1, 0], [4])], "over-full"),
+    ([([2, 2, 2, 2], [4, 4]), ([0, 0, 0, 0], [4])], "no symbol has a code"),
+    ([([2, 2, 2, 2], [4, 4]), ([1, 2, 2, 0], [99])], "chunk of 2 symbols cannot take 99"),
+    ([([2, 2, 2, 2], [4, 4])], "ends inside the block headers"),  # block 1 is cut off
+    ([([2, 2, 2, 2], [4, 4]), ([1, 2, 2, 0], [3])], "ends at bit"),  # chunk 2 takes 2 bits, not 3
+])
+def test_bad_multi_block_headers(decode, blocks, match):
+    # m = 4, n = 8, chunks of 2, 2 chunks per block: 2 blocks of 4 symbols, 3 chunk lengths
+    payload = b"\x00\x00\x00" if len(blocks) == 2 else b""
+    with pytest.raises(CorruptStreamError, match=match):
+        decode(blocks_stream(4, 8, 2, 2, blocks, payload))
+
+
+@pytest.mark.parametrize("decode", DECODERS)
+def test_bad_table_flag(decode):
+    blob = bytearray(encode_symbols(changing_source(64), 50, chunk_size=4, block_size=16))
+    head = layout.read_header(bytes(blob), 50)
+    assert head.block_table.size == 4
+    flag_at = 1 + len(write_varint(50)) + len(write_varint(64)) + 2  # after m, n, C = 4, b = 4
+    blob[flag_at] = 7
+    with pytest.raises(CorruptStreamError, match="table flag 7"):
+        decode(bytes(blob))
+
+
 def test_alphabet_mismatch():
     blob = encode_symbols([1, 2, 3], 300)
     with pytest.raises(CorruptStreamError, match="alphabet size 300"):
@@ -323,6 +461,8 @@ def test_caller_mistakes():
         encode_symbols([0], 2, max_len=16)
     with pytest.raises(ValueError, match="chunk_size"):
         encode_symbols([0], 2, chunk_size=0)
+    with pytest.raises(ValueError, match="block_size"):
+        encode_symbols([0], 2, block_size=0)
     with pytest.raises(ValueError, match="integers"):
         encode_symbols([0.5], 2)
     with pytest.raises(ValueError, match="need max_len"):
