@@ -13,6 +13,11 @@ Targets
     corpus, beside zlib (Huffman-only and level 9), ncompress, dahuffman, unlzw3
     and imagecodecs' PackBits.
 
+``jpeg``
+    Our baseline JPEG beside Pillow (libjpeg-turbo) on Kodak, 4:2:0, standard
+    tables: mean bpp and PSNR-RGB at each quality, and the time ratios
+    ours / Pillow for encode and decode.
+
 Data come from ``--data`` (default: the ``COMPRESS_DATA`` environment variable).
 """
 
@@ -108,9 +113,9 @@ def _size(stream) -> int:
     return len(stream[1]) if isinstance(stream, tuple) else len(stream)
 
 
-def bench_lossless_bytes(data_dir: Path, repeat: int) -> str:
+def bench_lossless_bytes(data_dir: Path, repeat: int, limit: int | None = None) -> str:
     """Bits per byte and MB/s of every byte coder over the Canterbury corpus."""
-    files = _corpus_files(data_dir / "canterbury")
+    files = _corpus_files(data_dir / "canterbury")[:limit]
     corpus = [(p.name, p.read_bytes()) for p in files]
     total_in = sum(len(d) for _, d in corpus)
     results = {}
@@ -158,7 +163,82 @@ def bench_lossless_bytes(data_dir: Path, repeat: int) -> str:
     return "\n".join(lines)
 
 
-TARGETS = {"lossless-bytes": bench_lossless_bytes}
+# ---- jpeg ---------------------------------------------------------------------------------------
+
+JPEG_QUALITIES = (10, 20, 30, 50, 75, 90)
+
+
+def _pillow_jpeg(img: np.ndarray, quality: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="JPEG", quality=quality, subsampling=2, optimize=False)
+    return buf.getvalue()
+
+
+def _pillow_decode(data: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _kodak(data_dir: Path, limit: int | None = None) -> list[tuple[str, np.ndarray]]:
+    from fundamentals.imageio import load_image
+
+    files = sorted((data_dir / "kodak").glob("*.png"))[:limit]
+    return [(p.stem, load_image(p)) for p in files]
+
+
+def bench_jpeg(data_dir: Path, repeat: int, limit: int | None = None) -> str:
+    """Ours vs Pillow on Kodak: bpp, PSNR and time ratios at each quality."""
+    from classical import jpeg
+    from fundamentals.metrics import bpp, psnr
+
+    images = _kodak(data_dir, limit)
+    rows = []
+    t_ours = {"enc": 0.0, "dec": 0.0}
+    t_pil = {"enc": 0.0, "dec": 0.0}
+    for q in JPEG_QUALITIES:
+        acc = np.zeros(4)  # bpp ours, psnr ours, bpp pillow, psnr pillow
+        enc_ratio, dec_ratio = [], []
+        for _, img in images:
+            ours, te = _best_time(lambda x, q=q: jpeg.encode(x, quality=q), img, repeat)
+            out, td = _best_time(jpeg.decode, ours, repeat)
+            theirs, pe = _best_time(lambda x, q=q: _pillow_jpeg(x, q), img, repeat)
+            pout, pd = _best_time(_pillow_decode, theirs, repeat)
+            acc += [bpp(ours, img.shape[:2]), psnr(img, out), bpp(theirs, img.shape[:2]), psnr(img, pout)]
+            enc_ratio.append(te / pe)
+            dec_ratio.append(td / pd)
+            t_ours["enc"] += te
+            t_ours["dec"] += td
+            t_pil["enc"] += pe
+            t_pil["dec"] += pd
+        m = acc / len(images)
+        rows.append((q, *m, float(np.median(enc_ratio)), float(np.median(dec_ratio))))
+    lines = [
+        f"Kodak: {len(images)} images; 4:2:0, Annex K tables scaled by quality, optimize=False; "
+        f"mean of per-image bpp (real file bytes) and PSNR-RGB; times best of {repeat}.",
+        "",
+        "| quality | ours bpp | Pillow bpp | size ours/Pillow | ours PSNR dB | Pillow PSNR dB | dPSNR dB "
+        "| encode time ours/Pillow (median) | decode time ours/Pillow (median) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for q, bo, po, bp, pp, er, dr in rows:
+        lines.append(f"| {q} | {bo:.4f} | {bp:.4f} | {bo / bp:.4f} | {po:.3f} | {pp:.3f} | {po - pp:+.3f} "
+                     f"| {er:.1f}x | {dr:.1f}x |")
+    n = len(images) * len(JPEG_QUALITIES)
+    lines += ["", f"Mean time per 768x512 image: ours encode {1000 * t_ours['enc'] / n:.0f} ms, "
+              f"decode {1000 * t_ours['dec'] / n:.0f} ms; Pillow encode {1000 * t_pil['enc'] / n:.1f} ms, "
+              f"decode {1000 * t_pil['dec'] / n:.1f} ms. Targets: encode <= 50x Pillow, decode <= 150x."]
+    return "\n".join(lines)
+
+
+TARGETS = {"lossless-bytes": bench_lossless_bytes, "jpeg": bench_jpeg}
 
 
 def main(argv=None) -> int:
@@ -173,6 +253,7 @@ def main(argv=None) -> int:
                         help="the shared data folder (default: $COMPRESS_DATA)")
     parser.add_argument("--out", default="docs/results", help="folder for the Markdown tables")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (the best is kept)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N files of each set")
     args = parser.parse_args(argv)
     if not args.data or not Path(args.data).is_dir():
         print("error: no data folder: pass --data DIR or set COMPRESS_DATA", file=sys.stderr)
@@ -181,7 +262,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for target in targets:
-        body = TARGETS[target](Path(args.data), max(1, args.repeat))
+        body = TARGETS[target](Path(args.data), max(1, args.repeat), args.limit)
         stamp = f"Measured {datetime.date.today().isoformat()} on {_machine()} by `python -m pipeline.bench {target}`."
         text = f"# {target}\n\n{stamp}\n\n{body}\n"
         (out / f"{target}.md").write_text(text)

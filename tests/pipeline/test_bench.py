@@ -18,3 +18,24 @@ def test_missing_data_is_exit_2(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("COMPRESS_DATA", raising=False)
     assert bench.main(["lossless-bytes", "--out", str(tmp_path)]) == 2
     assert "COMPRESS_DATA" in capsys.readouterr().err
+
+
+def test_jpeg_target_on_two_small_images(tmp_path):
+    import numpy as np
+
+    from fundamentals.imageio import save_image
+
+    kodak = tmp_path / "data" / "kodak"
+    kodak.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        smooth = np.add.outer(np.arange(40), np.arange(56))[..., None] * (i + 1)
+        save_image(kodak / f"img{i}.png", np.clip(smooth + rng.integers(0, 30, (40, 56, 3)), 0, 255).astype(np.uint8))
+    out = tmp_path / "results"
+    assert bench.main(["jpeg", "--data", str(tmp_path / "data"), "--out", str(out), "--repeat", "1",
+                       "--limit", "2"]) == 0
+    text = (out / "jpeg.md").read_text()
+    assert "Kodak: 2 images" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 75 |")]
+    ratio = float(rows[0].split("|")[4])
+    assert 0.97 < ratio < 1.03  # our file size tracks Pillow's
