@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from classical import huffman, jpeg, lzw, pcm, rle
+from classical import huffman, jpeg, jpeg_lossless, lzw, pcm, rle
 
 __all__ = ["Codec", "available", "codecs", "get", "register"]
 
@@ -206,3 +206,14 @@ class JPEG:
     decode = staticmethod(jpeg.decode)
     defaults = MappingProxyType({"quality": 75, "subsampling": "4:2:0"})
     sweep = tuple({"quality": q} for q in (5, 10, 20, 30, 50, 75, 90, 95))
+
+
+@register
+class JPEGLossless:
+    """Lossless JPEG (T.81 process 14, SOF3): Annex H predictor + Huffman-coded differences."""
+
+    name = "jpeg-lossless"
+    lossless = True
+    encode = staticmethod(jpeg_lossless.encode)
+    decode = staticmethod(jpeg_lossless.decode)
+    defaults = MappingProxyType({"predictor": 7})
