@@ -179,8 +179,8 @@ class EntropyBottleneck(nnx.Module):
         ``c`` is monotone by construction, so bisection on the logit converges; 48 halvings of
         ``2 * radius = 2**13`` reach ``2**-35``, below float32 resolution.
         """
-        probs = jnp.asarray(probs, jnp.float32)
-        target = jnp.log(probs) - jnp.log1p(-probs)  # logit(p), (P,)
+        probs = np.asarray(probs, np.float64)  # concrete: 1 - 5e-10 is 1.0 in float32
+        target = jnp.asarray(np.log(probs) - np.log1p(-probs), jnp.float32)  # logit(p), (P,)
         lo = jnp.full((self.channels, probs.shape[0]), -radius, jnp.float32)  # (C, P)
         hi = -lo  # (C, P)
 
@@ -195,7 +195,7 @@ class EntropyBottleneck(nnx.Module):
 
     def medians(self) -> jax.Array:
         """The per-channel medians ``c^{-1}(1/2)``, shape ``(C,)``."""
-        return self.quantiles(jnp.array([0.5]))[:, 0]
+        return self.quantiles([0.5])[:, 0]
 
     def __call__(self, y: jax.Array, *, training: bool, key: jax.Array | None = None):
         """Quantize ``y`` (noise if ``training`` else rounding around the medians) and rate it.
@@ -241,8 +241,7 @@ class EntropyBottleneck(nnx.Module):
         """
         if not 1 <= max_symbols < (1 << precision) // 2:
             raise ValueError(f"max_symbols={max_symbols} must be in [1, {(1 << precision) // 2})")
-        q = np.asarray(self.quantiles(jnp.array([self.tail_mass / 2, 0.5, 1 - self.tail_mass / 2])),
-                       np.float64)  # (C, 3)
+        q = np.asarray(self.quantiles([self.tail_mass / 2, 0.5, 1 - self.tail_mass / 2]), np.float64)  # (C, 3)
         medians = q[:, 1].astype(np.float32)  # (C,)
         q_lo = np.floor(q[:, 0] - medians).astype(np.int64)  # (C,)
         q_hi = np.ceil(q[:, 2] - medians).astype(np.int64)  # (C,)
@@ -264,9 +263,11 @@ class EntropyBottleneck(nnx.Module):
 def pmf_to_cdf(pmf, precision: int = 16) -> np.ndarray:
     """Quantize a pmf to an integer CDF whose every frequency is ``>= 1`` and whose total is ``2**precision``.
 
-    Each symbol first gets 1, then the remaining ``2**precision - n`` counts are shared in
-    proportion to ``pmf`` (floor), and the counts still missing go, one each, to the symbols with
-    the largest fractional parts (ties: lowest symbol first), so the result is deterministic.
+    Symbols with ``p * 2**precision < 1`` get exactly 1 count; the others share the remaining
+    counts in proportion to ``p`` (rounded down, repeated if that pushes one below 1), and the
+    last few counts go one each to the largest fractional parts (ties: lowest symbol first).
+    So rare symbols stay codable (at most ``precision`` bits each) while the probable ones
+    keep their probabilities to within a count.  Deterministic.
 
     Parameters
     ----------
@@ -294,10 +295,16 @@ def pmf_to_cdf(pmf, precision: int = 16) -> np.ndarray:
         raise ValueError("pmf must be finite and non-negative")
     s = pmf.sum()
     pmf = pmf / s if s > 0 else np.full(n, 1.0 / n)
-    scaled = pmf * (total - n)
-    freq = 1 + np.floor(scaled).astype(np.int64)
-    missing = total - int(freq.sum())
-    order = np.argsort(-(scaled - np.floor(scaled)), kind="stable")
+    ones = pmf * total < 1  # symbols that get the minimum count
+    while True:
+        budget = total - int(ones.sum())
+        scaled = np.where(ones, 0.0, pmf) / max(pmf[~ones].sum(), 1e-300) * budget
+        freq = np.where(ones, 1, np.floor(scaled)).astype(np.int64)
+        if (freq >= 1).all():
+            break
+        ones |= freq < 1
+    missing = total - int(freq.sum())  # 0 <= missing < number of non-minimum symbols
+    order = np.argsort(-np.where(ones, -1.0, scaled - np.floor(scaled)), kind="stable")
     freq[order[:missing]] += 1
     assert freq.sum() == total and (freq >= 1).all()
     return np.concatenate([[0], np.cumsum(freq)])

@@ -36,12 +36,13 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from learned.entropy import EntropyBottleneck
 from learned.layers import GDN, SubPixelConv, conv_down, conv_up_transpose
 
-__all__ = ["CAE", "FactorizedPrior", "ForwardOutput", "ModelConfig"]
+__all__ = ["CAE", "FactorizedPrior", "ForwardOutput", "ModelConfig", "load_arrays", "state_arrays"]
 
 UPSAMPLERS = ("subpixel", "transpose")
 
@@ -96,7 +97,7 @@ class FactorizedPrior(nnx.Module):
     Examples
     --------
     >>> model = FactorizedPrior(ModelConfig(N=8, M=8), rngs=nnx.Rngs(0))
-    >>> out = model(jnp.zeros((1, 32, 32, 3)), training=False)
+    >>> out = nnx.jit(lambda m, x: m(x, training=False))(model, jnp.zeros((1, 32, 32, 3)))
     >>> out.x_hat.shape, out.likelihoods.shape
     ((1, 32, 32, 3), (1, 2, 2, 8))
     """
@@ -154,10 +155,10 @@ class CAE(nnx.Module):
 
     Examples
     --------
-    >>> cae = CAE(rngs=nnx.Rngs(0))
-    >>> z = cae.encode(jnp.zeros((1, 32, 32, 3)))
-    >>> z.shape, cae.decode(z).shape
-    ((1, 4, 4, 16), (1, 32, 32, 3))
+    >>> cae = CAE((8, 8, 8), rngs=nnx.Rngs(0))
+    >>> z = jax.eval_shape(cae.encode, jax.ShapeDtypeStruct((1, 32, 32, 3), jnp.float32))  # shapes only
+    >>> z.shape, jax.eval_shape(cae.decode, z).shape
+    ((1, 4, 4, 8), (1, 32, 32, 3))
     """
 
     def __init__(self, channels: tuple[int, int, int] = (32, 64, 16), *, rngs: nnx.Rngs):
@@ -187,3 +188,46 @@ class CAE(nnx.Module):
         if quantize:
             z = z + jax.lax.stop_gradient(jnp.round(z * 255.0) / 255.0 - z)  # 8-bit, identity gradient
         return self.decode(z)  # (B, H, W, 3)
+
+
+# ---- module state <-> flat arrays (checkpoints and weight files) ----
+
+
+def _host(x) -> np.ndarray:
+    # addressable_data(0): a replicated array's local copy, also on a multi-host mesh
+    return np.asarray(x.addressable_data(0)) if isinstance(x, jax.Array) else np.asarray(x)
+
+
+def state_arrays(module: nnx.Module, prefix: str = "") -> dict[str, np.ndarray]:
+    """The state of ``module`` as ``{prefix + "/"-joined path: numpy array}`` (for ``np.savez``).
+
+    Paths are the keys of ``nnx.to_pure_dict(nnx.state(module))``, e.g. ``"g_a/layers/0/kernel"``.
+
+    Examples
+    --------
+    >>> arrays = state_arrays(FactorizedPrior(ModelConfig(N=8, M=8), rngs=nnx.Rngs(0)), "model/")
+    >>> arrays["model/g_a/layers/0/kernel"].shape
+    (5, 5, 3, 8)
+    """
+    leaves = jax.tree_util.tree_flatten_with_path(nnx.to_pure_dict(nnx.state(module)))[0]
+    return {prefix + "/".join(str(k.key) for k in path): _host(v) for path, v in leaves}
+
+
+def load_arrays(module: nnx.Module, arrays, prefix: str = "") -> None:
+    """Set the state of ``module`` from arrays written by :func:`state_arrays` (in place, ``nnx.update``).
+
+    Raises ``ValueError`` naming the first missing or mis-shaped entry.
+    """
+    state = nnx.state(module)
+
+    def fill(path, old):
+        name = prefix + "/".join(str(k.key) for k in path)
+        if name not in arrays:
+            raise ValueError(f"no array {name!r}: were these weights written for another model size?")
+        new = np.asarray(arrays[name])
+        if new.shape != np.shape(old):
+            raise ValueError(f"{name}: stored shape {new.shape}, model shape {np.shape(old)}")
+        return jnp.asarray(new, dtype=old.dtype)
+
+    nnx.replace_by_pure_dict(state, jax.tree_util.tree_map_with_path(fill, nnx.to_pure_dict(state)))
+    nnx.update(module, state)

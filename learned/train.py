@@ -27,8 +27,8 @@ then ``os.replace``), ``log.csv`` (step, loss, bpp, mse, psnr, val_bpp, val_psnr
 
 Checkpoints are one ``.npz`` of arrays: ``model/<path>`` (parameters), ``opt/<path>`` (Adam
 state), ``step``, ``seconds``, ``rng_key`` and ``config`` (JSON).  Paths are the ``/``-joined
-keys of ``nnx.state(...).to_pure_dict()``; restoring fills such a dict and calls
-``nnx.update``.  The data and the noise are functions of ``(seed, step)`` (batch ``step`` uses
+keys of ``nnx.to_pure_dict(nnx.state(...))``; restoring fills such a dict
+(``nnx.replace_by_pure_dict``) and calls ``nnx.update``.  The data and the noise are functions of ``(seed, step)`` (batch ``step`` uses
 ``numpy.random.default_rng([seed, step])``, the noise ``fold_in(key(seed), step)``), so
 ``--resume`` continues exactly as an uninterrupted run would.
 
@@ -52,6 +52,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -68,10 +69,9 @@ from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from learned.data import PatchDataset
-from learned.entropy import CDFTables
-from learned.model import FactorizedPrior, ModelConfig
+from learned.model import FactorizedPrior, ModelConfig, _host, load_arrays, state_arrays
 
-__all__ = ["TrainConfig", "export_weights", "load_exported", "loss_fn", "main", "train_step"]
+__all__ = ["TrainConfig", "export_weights", "loss_fn", "main", "train_step"]
 
 CSV_FIELDS = ("step", "loss", "bpp", "mse", "psnr", "val_bpp", "val_psnr", "seconds")
 
@@ -172,9 +172,16 @@ def _psnr_u8(x: np.ndarray, x_hat: np.ndarray) -> float:
 def create(config: TrainConfig):
     """Model and optimizer (Adam after global-norm clipping, step-down learning-rate schedule)."""
     model = FactorizedPrior(config.model_config, rngs=nnx.Rngs(config.seed))
-    schedule = optax.piecewise_constant_schedule(config.lr, {max(1, int(config.lr_drop * config.steps)): 0.1})
-    tx = optax.chain(optax.clip_by_global_norm(config.clip), optax.adam(schedule))
+    tx = _adam(config.lr, max(1, int(config.lr_drop * config.steps)), config.clip)
     return model, nnx.Optimizer(model, tx, wrt=nnx.Param)
+
+
+@functools.lru_cache(maxsize=16)
+def _adam(lr: float, drop_step: int, clip: float) -> optax.GradientTransformation:
+    # Cached: the transformation is static data of the optimizer, so reusing the same object for the
+    # same settings lets nnx.jit reuse the compiled step (tests run several short runs in one process).
+    schedule = optax.piecewise_constant_schedule(lr, {drop_step: 0.1})  # lr, then lr / 10 from drop_step
+    return optax.chain(optax.clip_by_global_norm(clip), optax.adam(schedule))
 
 
 def make_mesh(devices=None) -> Mesh:
@@ -201,33 +208,6 @@ def put_batch(mesh: Mesh, batch: np.ndarray, *, shard: bool = True) -> jax.Array
 # ---- checkpoints ----
 
 
-def _to_host(x) -> np.ndarray:
-    return np.asarray(x.addressable_data(0)) if isinstance(x, jax.Array) else np.asarray(x)
-
-
-def _flatten(prefix: str, module) -> dict[str, np.ndarray]:
-    pure = nnx.state(module).to_pure_dict()
-    leaves = jax.tree_util.tree_flatten_with_path(pure)[0]
-    return {prefix + "/".join(str(k.key) for k in path): _to_host(v) for path, v in leaves}
-
-
-def _restore(prefix: str, module, arrays) -> None:
-    state = nnx.state(module)
-    pure = state.to_pure_dict()
-
-    def fill(path, old):
-        name = prefix + "/".join(str(k.key) for k in path)
-        if name not in arrays:
-            raise ValueError(f"checkpoint lacks {name!r}: was it written for another model size?")
-        new = np.asarray(arrays[name])
-        if new.shape != np.shape(old):
-            raise ValueError(f"{name}: checkpoint shape {new.shape}, model shape {np.shape(old)}")
-        return jnp.asarray(new, dtype=old.dtype)
-
-    state.replace_by_pure_dict(jax.tree_util.tree_map_with_path(fill, pure))
-    nnx.update(module, state)
-
-
 def _atomic_write(path: Path, write) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
@@ -237,7 +217,7 @@ def _atomic_write(path: Path, write) -> None:
 
 def save_checkpoint(path: Path, config: TrainConfig, model, optimizer, *, step: int, seconds: float) -> None:
     """Write the whole training state as one ``.npz`` (atomically)."""
-    arrays = {**_flatten("model/", model), **_flatten("opt/", optimizer)}
+    arrays = {**state_arrays(model, "model/"), **state_arrays(optimizer, "opt/")}
     arrays["step"] = np.int64(step)
     arrays["seconds"] = np.float64(seconds)
     arrays["rng_key"] = np.asarray(jax.random.key_data(jax.random.key(config.seed)))
@@ -256,41 +236,21 @@ def load_checkpoint(path) -> tuple[TrainConfig, dict]:
 
 
 def export_weights(ckpt, path) -> None:
-    """Write the small inference file: float32 parameters, integer CDF tables, config and lmbda.
+    """Write the small inference file of a checkpoint (see :func:`learned.codec.save_weights`).
 
     Parameters
     ----------
     ckpt : str or Path
         A training checkpoint (``checkpoint.npz``).
     path : str or Path
-        Output ``.npz``: ``param/<path>`` arrays, ``cdf``, ``offsets``, ``medians``,
-        ``precision`` (see :class:`learned.entropy.CDFTables`) and ``meta`` (JSON: ``N``,
-        ``M``, ``upsample``, ``lmbda``, ``step``).
+        Output ``.npz``: float32 parameters, the integer CDF tables, the model config and ``lmbda``.
     """
+    from learned.codec import save_weights
+
     config, arrays = load_checkpoint(ckpt)
-    model = FactorizedPrior(config.model_config, rngs=nnx.Rngs(0))
-    _restore("model/", model, arrays)
-    tables = model.entropy_bottleneck.cdf_tables()
-    out = {"param/" + k[len("model/"):]: v.astype(np.float32) for k, v in arrays.items()
-           if k.startswith("model/")}
-    meta = {**dataclasses.asdict(config.model_config), "lmbda": config.lmbda, "step": int(arrays["step"])}
-    out.update(cdf=tables.cdf, offsets=tables.offsets, medians=tables.medians,
-               precision=np.int64(tables.precision), meta=np.array(json.dumps(meta)))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda f: np.savez_compressed(f, **out))
-
-
-def load_exported(path) -> tuple[FactorizedPrior, CDFTables, dict]:
-    """``(model, tables, meta)`` from a file written by :func:`export_weights`."""
-    with np.load(path, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    meta = json.loads(str(arrays["meta"]))
-    model = FactorizedPrior(ModelConfig(meta["N"], meta["M"], meta["upsample"]), rngs=nnx.Rngs(0))
-    _restore("param/", model, arrays)
-    tables = CDFTables(cdf=arrays["cdf"], offsets=arrays["offsets"], medians=arrays["medians"],
-                       precision=int(arrays["precision"]))
-    return model, tables, meta
+    model = nnx.eval_shape(lambda: FactorizedPrior(config.model_config, rngs=nnx.Rngs(0)))  # shapes only
+    load_arrays(model, arrays, "model/")
+    save_weights(model, path, lmbda=config.lmbda, step=int(arrays["step"]))
 
 
 # ---- logging ----
@@ -343,9 +303,14 @@ def _plot(path: Path, rows: list[dict]) -> None:
 # ---- the training loop ----
 
 
-def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, export=None,
+def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, export=None, until=None,
         progress: bool = True) -> dict:
-    """Train (or continue training) and return the last logged row; see the module docstring."""
+    """Train (or continue training) and return the last logged row; see the module docstring.
+
+    ``until`` stops early (with a checkpoint) at that step, keeping the learning-rate schedule of
+    ``config.steps``: a run cut into sessions with ``until`` and ``resume`` is identical to an
+    uninterrupted one.
+    """
     out = Path(out)
     ckpt_path = out / "checkpoint.npz"
     main_process = jax.process_index() == 0
@@ -362,10 +327,10 @@ def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, expo
         config = dataclasses.replace(config, N=saved.N, M=saved.M, upsample=saved.upsample)
     model, optimizer = create(config)
     if arrays is not None:
-        _restore("model/", model, arrays)
-        _restore("opt/", optimizer, arrays)
+        load_arrays(model, arrays, "model/")
+        load_arrays(optimizer, arrays, "opt/")
     elif init is not None:
-        _restore("model/", model, init_arrays)
+        load_arrays(model, init_arrays, "model/")
 
     mesh = make_mesh()
     if config.batch % mesh.size:
@@ -386,11 +351,12 @@ def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, expo
                mininterval=1.0 if sys.stderr.isatty() else 60.0, dynamic_ncols=True)
     pending, row = [], rows[-1] if rows else {}
     t0 = time.perf_counter() - seconds
-    for step in range(start + 1, config.steps + 1):
+    last = config.steps if until is None else min(until, config.steps)
+    for step in range(start + 1, last + 1):
         x = put_batch(mesh, dataset.batch(step, config.batch))  # (B, crop, crop, 3) uint8, sharded
         pending.append(train_step(model, optimizer, x, jax.random.fold_in(base_key, step), lmbda))
         bar.update(1)
-        validate = step % config.val_every == 0 or step == config.steps
+        validate = step % config.val_every == 0 or step == last
         if step % config.log_every == 0 or validate:
             m = {k: float(np.mean([float(p[k]) for p in pending])) for k in ("loss", "bpp", "mse")}
             pending = []
@@ -401,11 +367,11 @@ def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, expo
                    "seconds": f"{time.perf_counter() - t0:.1f}"}
             if validate and val_x is not None:
                 bpp, x_hat = eval_step(model, val_x)
-                row["val_bpp"] = f"{float(np.mean(_to_host(bpp))):.5f}"
-                row["val_psnr"] = f"{_psnr_u8(val, _to_host(x_hat)):.4f}"
+                row["val_bpp"] = f"{float(np.mean(_host(bpp))):.5f}"
+                row["val_psnr"] = f"{_psnr_u8(val, _host(x_hat)):.4f}"
             rows.append(row)
             bar.set_postfix(bpp=row["bpp"], psnr=row["psnr"], loss=row["loss"], val_psnr=row["val_psnr"] or "-")
-        if main_process and (step % config.ckpt_every == 0 or step == config.steps):
+        if main_process and (step % config.ckpt_every == 0 or step == last):
             save_checkpoint(ckpt_path, config, model, optimizer, step=step, seconds=time.perf_counter() - t0)
             _write_log(log_path, rows)
             _plot(out / "curves.png", rows)
@@ -428,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lmbda", type=float, default=d.lmbda,
                    help="rate-distortion trade-off; CompressAI q1..q4: 0.0018 0.0035 0.0067 0.0130")
     p.add_argument("--steps", type=int, default=d.steps, help="total optimizer steps (including resumed ones)")
+    p.add_argument("--until", type=int, default=None, metavar="STEP",
+                   help="stop at STEP with a checkpoint (schedule still that of --steps); go on later with --resume")
     p.add_argument("--resume", action="store_true",
                    help="continue OUT/checkpoint.npz exactly (its config; only --steps may change)")
     p.add_argument("--init", default=None, metavar="CKPT",
@@ -466,7 +434,7 @@ def main(argv=None) -> int:
                          seed=args.seed, n_val=args.n_val, val_every=args.val_every,
                          ckpt_every=args.ckpt_every, log_every=args.log_every)
     row = run(config, data=args.data, out=args.out, resume=args.resume, init=args.init, export=args.export,
-              progress=not args.no_progress)
+              until=args.until, progress=not args.no_progress)
     if jax.process_index() == 0 and row:
         print(f"step {row['step']}: loss {row['loss']} bpp {row['bpp']} psnr {row['psnr']} "
               f"val_bpp {row['val_bpp'] or '-'} val_psnr {row['val_psnr'] or '-'}")
