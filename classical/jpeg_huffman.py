@@ -625,15 +625,30 @@ def decode_scan(data, pos: int, layout, n_mcu: int, restart_interval: int = 0):
         done += count
         if done == n_mcu:
             return _assemble(done * len(layout), dc_out, idx_out, val_out), end
-        marker = end  # skip fill bytes 0xFF up to the marker code
-        while marker < len(buf) and buf[marker] == 0xFF:
-            marker += 1
-        if marker >= len(buf) or not 0xD0 <= buf[marker] <= 0xD7:
-            raise CorruptStreamError(f"scan data ends after {done} of {n_mcu} MCUs")
-        if buf[marker] != 0xD0 + interval % 8:
-            raise CorruptStreamError(f"expected RST{interval % 8}, found RST{buf[marker] - 0xD0}")
+        start = skip_restart_marker(buf, end, interval, done, n_mcu)
         interval += 1
-        start = marker + 1
+
+
+def skip_restart_marker(buf, end: int, interval: int, done: int, n_mcu: int) -> int:
+    """Check the marker after restart interval ``interval`` and return where the next one starts.
+
+    T.81 B.2.5 / F.1.2.3: after every ``Ri`` MCUs the encoder aligns to a byte and
+    writes ``RSTm`` with ``m = interval mod 8`` (fill bytes 0xFF may precede it).
+
+    Raises
+    ------
+    CorruptStreamError
+        The scan ends before all ``n_mcu`` MCUs (``done`` so far), or the marker
+        is not the expected ``RSTm``.
+    """
+    marker = end  # skip fill bytes 0xFF up to the marker code
+    while marker < len(buf) and buf[marker] == 0xFF:
+        marker += 1
+    if marker >= len(buf) or not 0xD0 <= buf[marker] <= 0xD7:
+        raise CorruptStreamError(f"scan data ends after {done} of {n_mcu} MCUs")
+    if buf[marker] != 0xD0 + interval % 8:
+        raise CorruptStreamError(f"expected RST{interval % 8}, found RST{buf[marker] - 0xD0}")
+    return marker + 1
 
 
 def _assemble(nblk, dc_out, idx_out, val_out) -> np.ndarray:

@@ -91,6 +91,7 @@ from classical.jpeg_huffman import (
     STD_DC_LUMINANCE,
     HuffmanTable,
     ScanSymbols,
+    skip_restart_marker,
     _peek16,
     encode_scan,
     optimal_table,
@@ -455,15 +456,8 @@ def _decode_differences(data: bytes, pos: int, tables, n_mcu: int, Ri: int) -> t
         done += count
         if done == n_mcu:
             return np.array(out, dtype=np.int64), end
-        marker = end
-        while marker < len(buf) and buf[marker] == 0xFF:
-            marker += 1
-        if marker >= len(buf) or not 0xD0 <= buf[marker] <= 0xD7:
-            raise CorruptStreamError(f"scan data ends after {done} of {n_mcu} MCUs")
-        if buf[marker] != 0xD0 + interval % 8:
-            raise CorruptStreamError(f"expected RST{interval % 8}, found RST{buf[marker] - 0xD0}")
+        start = skip_restart_marker(buf, end, interval, done, n_mcu)
         interval += 1
-        start = marker + 1
 
 
 def _decode_interval(seg: np.ndarray, n: int, tables, out: list[int]) -> None:
