@@ -6,6 +6,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fundamentals.bitio import (
+    _BLOCK,
     BitReader,
     BitWriter,
     pack_codes,
@@ -151,11 +152,52 @@ def test_pack_codes_equals_loop_and_writer(order, arrays, fill):
 
 @pytest.mark.parametrize("order", ORDERS)
 def test_pack_codes_across_blocks(order):
-    # more codes than one NumPy block (8192): words straddle the block boundaries
+    # more codes than one NumPy block: words straddle the block boundaries
     rng = np.random.default_rng(0)
-    lengths = rng.integers(0, 33, 20_000)
-    codes = rng.integers(0, 1 << 32, 20_000, dtype=np.uint64)
+    n = 2 * _BLOCK + 1000
+    lengths = rng.integers(0, 33, n)
+    codes = rng.integers(0, 1 << 32, n, dtype=np.uint64)
     assert pack_codes(codes, lengths, order=order) == pack_codes_loop(codes, lengths, order=order)
+
+
+def _arrays(n, lo, hi, seed=0, code_dtype=np.uint64, length_dtype=np.int64):
+    """`n` random codes (all 64 bits set at random) with lengths drawn from lo..hi."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 1 << 64, n, dtype=np.uint64, endpoint=False)
+    return codes.astype(code_dtype), rng.integers(lo, hi + 1, n).astype(length_dtype)
+
+
+@st.composite
+def long_code_arrays(draw):
+    """Long inputs (up to three of pack_codes' blocks) from a seeded NumPy generator.
+
+    The codes carry junk above their lengths; narrow length ranges exercise the joining
+    of neighbouring short codes (e.g. lengths 0..2 join four times).
+    """
+    n = draw(
+        st.sampled_from([1, 2, 3, _BLOCK - 1, _BLOCK, _BLOCK + 1, 2 * _BLOCK + 1])
+        | st.integers(0, 3 * _BLOCK)
+    )
+    lo = draw(st.integers(0, 32))
+    hi = draw(st.integers(lo, 32))
+    seed = draw(st.integers(0, 2**32 - 1))
+    code_dtype = draw(st.sampled_from([np.uint64, np.int64, np.uint32, np.uint16]))
+    length_dtype = draw(st.sampled_from([np.uint8, np.int64]))
+    return _arrays(n, lo, hi, seed, code_dtype, length_dtype)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@given(arrays=long_code_arrays(), fill=st.sampled_from([0, 1]))
+@example(arrays=_arrays(3 * _BLOCK, 0, 0), fill=1)  # all lengths 0: no bytes at all
+@example(arrays=_arrays(1, 32, 32), fill=1)  # one 32-bit code
+@example(arrays=_arrays(_BLOCK + 5, 32, 32), fill=0)  # every code a whole word
+@example(arrays=_arrays(2 * _BLOCK + 7, 0, 1), fill=1)  # 1-bit codes, joined 5 times
+@example(arrays=_arrays(_BLOCK + 3, 16, 16), fill=1)  # joined once into whole words
+def test_pack_codes_long_equals_loop(order, arrays, fill):
+    codes, lengths = arrays
+    fast = pack_codes(codes, lengths, order=order, fill=fill)
+    assert fast == pack_codes_loop(codes, lengths, order=order, fill=fill)
+    assert len(fast) == (int(lengths.sum()) + 7) // 8
 
 
 def test_pack_codes_known_bytes():
