@@ -1,4 +1,4 @@
-"""Train the factorized-prior model: ``python -m learned.train``.
+"""Train the factorized-prior model (or the plain CAE baseline): ``python -m learned.train``.
 
 Rate-distortion training of Ballé et al. 2017 (arXiv:1611.01704) / 2018 (arXiv:1802.01436)
 with CompressAI's loss convention, so the lambdas compare with its q1..q4 models:
@@ -20,6 +20,12 @@ Example commands (see ``docs/learned/training.md``)::
     python -m learned.train --data ../shared/data/train --lmbda 0.0067 --steps 150000 --out runs/l0067 --resume
     python -m learned.train --data ../shared/data/train --lmbda 0.0018 --steps 20000 --out runs/l0018 \\
         --init runs/l0067/checkpoint.npz --export learned/weights/bmshj2018-factorized-q1.npz
+
+``--model cae`` trains the thesis baseline :class:`learned.model.CAE` instead: the loss is the
+plain MSE through its 8-bit latent, with no rate term and no ``lmbda`` (the steps are in
+:mod:`learned.train_cae`); the rest of this page applies to it unchanged, and ``--export``
+writes the weights file of :mod:`learned.cae_codec`.  ``python -m learned.train --model cae
+--data ../shared/data/train --steps 3000 --lr 1e-3 --out runs/cae --export learned/weights/cae.npz``
 
 What a run writes in ``--out``: ``checkpoint.npz`` (atomic: written to a temporary file,
 then ``os.replace``), ``log.csv`` (step, loss, bpp, mse, psnr, val_bpp, val_psnr, seconds),
@@ -69,11 +75,12 @@ from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from learned.data import PatchDataset
-from learned.model import FactorizedPrior, ModelConfig, _host, load_arrays, state_arrays
+from learned.model import CAE, FactorizedPrior, ModelConfig, _host, load_arrays, state_arrays
 
 __all__ = ["TrainConfig", "export_weights", "loss_fn", "main", "train_step"]
 
 CSV_FIELDS = ("step", "loss", "bpp", "mse", "psnr", "val_bpp", "val_psnr", "seconds")
+MODELS = ("factorized", "cae")
 
 
 @dataclass(frozen=True)
@@ -82,14 +89,18 @@ class TrainConfig:
 
     Attributes
     ----------
+    model : str
+        ``"factorized"`` (:class:`learned.model.FactorizedPrior`) or ``"cae"`` (:class:`learned.model.CAE`).
     lmbda : float
-        Rate-distortion trade-off (CompressAI convention: ``lmbda * 255**2 * MSE + bpp``).
+        Rate-distortion trade-off (CompressAI convention: ``lmbda * 255**2 * MSE + bpp``); unused by ``cae``.
     steps : int
         Total number of optimizer steps.
     N, M : int
         Model width (see :class:`learned.model.ModelConfig`).
     upsample : str
         ``"subpixel"`` or ``"transpose"``.
+    cae_channels : tuple of int
+        The three encoder widths of the CAE (``--model cae`` only).
     batch, crop : int
         Batch size and patch side.
     lr : float
@@ -107,10 +118,12 @@ class TrainConfig:
     """
 
     lmbda: float = 0.0067
+    model: str = "factorized"
     steps: int = 100_000
     N: int = 64
     M: int = 96
     upsample: str = "subpixel"
+    cae_channels: tuple[int, int, int] = (32, 64, 16)
     batch: int = 8
     crop: int = 128
     lr: float = 1e-4
@@ -121,6 +134,13 @@ class TrainConfig:
     val_every: int = 500
     ckpt_every: int = 500
     log_every: int = 50
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ValueError(f"model={self.model!r} not in {MODELS}")
+        object.__setattr__(self, "cae_channels", tuple(int(c) for c in self.cae_channels))  # JSON gives a list
+        if len(self.cae_channels) != 3 or min(self.cae_channels) < 1:
+            raise ValueError(f"cae_channels={self.cae_channels} must be three widths >= 1")
 
     @property
     def model_config(self) -> ModelConfig:
@@ -171,7 +191,10 @@ def _psnr_u8(x: np.ndarray, x_hat: np.ndarray) -> float:
 
 def create(config: TrainConfig):
     """Model and optimizer (Adam after global-norm clipping, step-down learning-rate schedule)."""
-    model = FactorizedPrior(config.model_config, rngs=nnx.Rngs(config.seed))
+    if config.model == "cae":
+        model = CAE(config.cae_channels, rngs=nnx.Rngs(config.seed))
+    else:
+        model = FactorizedPrior(config.model_config, rngs=nnx.Rngs(config.seed))
     tx = _adam(config.lr, max(1, int(config.lr_drop * config.steps)), config.clip)
     return model, nnx.Optimizer(model, tx, wrt=nnx.Param)
 
@@ -243,11 +266,19 @@ def export_weights(ckpt, path) -> None:
     ckpt : str or Path
         A training checkpoint (``checkpoint.npz``).
     path : str or Path
-        Output ``.npz``: float32 parameters, the integer CDF tables, the model config and ``lmbda``.
+        Output ``.npz``: float32 parameters, the integer CDF tables, the model config and ``lmbda``
+        (a ``cae`` checkpoint: :func:`learned.cae_codec.save_weights`, parameters and channels).
     """
+    config, arrays = load_checkpoint(ckpt)
+    if config.model == "cae":
+        from learned import cae_codec
+
+        model = nnx.eval_shape(lambda: CAE(config.cae_channels, rngs=nnx.Rngs(0)))  # shapes only
+        load_arrays(model, arrays, "model/")
+        cae_codec.save_weights(model, path, step=int(arrays["step"]))
+        return
     from learned.codec import save_weights
 
-    config, arrays = load_checkpoint(ckpt)
     model = nnx.eval_shape(lambda: FactorizedPrior(config.model_config, rngs=nnx.Rngs(0)))  # shapes only
     load_arrays(model, arrays, "model/")
     save_weights(model, path, lmbda=config.lmbda, step=int(arrays["step"]))
@@ -275,7 +306,7 @@ def _write_log(path: Path, rows: list[dict]) -> None:
     _atomic_write(path, write)
 
 
-def _plot(path: Path, rows: list[dict]) -> None:
+def _plot(path: Path, rows: list[dict], model: str = "factorized") -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -284,13 +315,17 @@ def _plot(path: Path, rows: list[dict]) -> None:
         pts = [(int(r["step"]), float(r[name])) for r in rows if r.get(name) not in (None, "")]
         return ([p[0] for p in pts], [p[1] for p in pts])
 
+    cae = model == "cae"
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     axes[0].plot(*col("loss"))
-    axes[0].set(title="loss = lmbda 255^2 MSE + bpp", xlabel="step", yscale="log")
-    axes[1].plot(*col("bpp"), label="train (noise)")
-    axes[1].plot(*col("val_bpp"), "o-", label="val (rounded, estimated)")
+    axes[0].set(title="loss = MSE (no rate term)" if cae else "loss = lmbda 255^2 MSE + bpp", xlabel="step",
+                yscale="log")
+    if not cae:
+        axes[1].plot(*col("bpp"), label="train (noise)")
+    axes[1].plot(*col("val_bpp"), "o-", label="val (order-0 entropy of the 8-bit latent)" if cae
+                 else "val (rounded, estimated)")
     axes[1].set(title="rate (bpp)", xlabel="step")
-    axes[2].plot(*col("psnr"), label="train (noise)")
+    axes[2].plot(*col("psnr"), label="train (8-bit latent)" if cae else "train (noise)")
     axes[2].plot(*col("val_psnr"), "o-", label="val (uint8)")
     axes[2].set(title="PSNR (dB)", xlabel="step")
     for ax in axes[1:]:
@@ -324,7 +359,8 @@ def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, expo
         start, seconds = int(arrays["step"]), float(arrays["seconds"])
     elif init is not None:
         saved, init_arrays = load_checkpoint(init)
-        config = dataclasses.replace(config, N=saved.N, M=saved.M, upsample=saved.upsample)
+        config = dataclasses.replace(config, model=saved.model, N=saved.N, M=saved.M, upsample=saved.upsample,
+                                     cae_channels=saved.cae_channels)
     model, optimizer = create(config)
     if arrays is not None:
         load_arrays(model, arrays, "model/")
@@ -340,6 +376,12 @@ def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, expo
     val = dataset.validation()
     val_x = put_batch(mesh, val, shard=False) if len(val) else None
     lmbda = jnp.float32(config.lmbda)
+    if config.model == "cae":
+        from learned import train_cae
+
+        step_fn, eval_fn = train_cae.train_step, train_cae.eval_step
+    else:
+        step_fn, eval_fn = train_step, eval_step
     base_key = jax.random.key(config.seed)
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "log.csv"
@@ -354,19 +396,19 @@ def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, expo
     last = config.steps if until is None else min(until, config.steps)
     for step in range(start + 1, last + 1):
         x = put_batch(mesh, dataset.batch(step, config.batch))  # (B, crop, crop, 3) uint8, sharded
-        pending.append(train_step(model, optimizer, x, jax.random.fold_in(base_key, step), lmbda))
+        pending.append(step_fn(model, optimizer, x, jax.random.fold_in(base_key, step), lmbda))
         bar.update(1)
         validate = step % config.val_every == 0 or step == last
         if step % config.log_every == 0 or validate:
-            m = {k: float(np.mean([float(p[k]) for p in pending])) for k in ("loss", "bpp", "mse")}
+            m = {k: float(np.mean([float(p[k]) for p in pending])) for k in pending[0]}  # cae: no "bpp"
             pending = []
             if not math.isfinite(m["loss"]):
                 raise FloatingPointError(f"loss is {m['loss']} at step {step}")
-            row = {"step": step, **{k: f"{v:.6g}" for k, v in m.items()},
+            row = {"step": step, "bpp": "", **{k: f"{v:.6g}" for k, v in m.items()},
                    "psnr": f"{10 * math.log10(1.0 / max(m['mse'], 1e-12)):.4f}", "val_bpp": "", "val_psnr": "",
                    "seconds": f"{time.perf_counter() - t0:.1f}"}
             if validate and val_x is not None:
-                bpp, x_hat = eval_step(model, val_x)
+                bpp, x_hat = eval_fn(model, val_x)
                 row["val_bpp"] = f"{float(np.mean(_host(bpp))):.5f}"
                 row["val_psnr"] = f"{_psnr_u8(val, _host(x_hat)):.4f}"
             rows.append(row)
@@ -374,7 +416,7 @@ def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, expo
         if main_process and (step % config.ckpt_every == 0 or step == last):
             save_checkpoint(ckpt_path, config, model, optimizer, step=step, seconds=time.perf_counter() - t0)
             _write_log(log_path, rows)
-            _plot(out / "curves.png", rows)
+            _plot(out / "curves.png", rows, config.model)
     bar.close()
     if main_process and export is not None:
         export_weights(ckpt_path, export)
@@ -387,10 +429,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m learned.train",
         description="Train the factorized-prior learned codec (Balle et al. 2018) on random crops. "
                     "Loss = lmbda * 255^2 * MSE + bpp; training uses additive uniform noise, validation "
-                    "real rounding.",
+                    "real rounding. --model cae trains the plain autoencoder baseline instead: loss = MSE "
+                    "through its 8-bit latent, no rate term.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data", default=None, help="folder of training images (default: $COMPRESS_DATA/train)")
     p.add_argument("--out", required=True, help="run folder: checkpoint.npz, log.csv, curves.png")
+    p.add_argument("--model", choices=MODELS, default=d.model,
+                   help="factorized: the rate-distortion model; cae: the plain autoencoder (MSE only, 8-bit "
+                        "latent, coded by learned.cae_codec)")
     p.add_argument("--lmbda", type=float, default=d.lmbda,
                    help="rate-distortion trade-off; CompressAI q1..q4: 0.0018 0.0035 0.0067 0.0130")
     p.add_argument("--steps", type=int, default=d.steps, help="total optimizer steps (including resumed ones)")
@@ -400,13 +446,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue OUT/checkpoint.npz exactly (its config; only --steps may change)")
     p.add_argument("--init", default=None, metavar="CKPT",
                    help="start a new run from the weights of CKPT (fine-tuning, e.g. to another lmbda); "
-                        "N, M and upsample come from CKPT")
+                        "model, N, M, upsample and cae channels come from CKPT")
     p.add_argument("--export", default=None, metavar="PATH",
                    help="at the end, write the inference file (weights + integer CDF tables) to PATH")
     p.add_argument("--N", type=int, default=d.N, help="channels inside g_a / g_s")
     p.add_argument("--M", type=int, default=d.M, help="channels of the latent y")
     p.add_argument("--upsample", choices=("subpixel", "transpose"), default=d.upsample,
                    help="synthesis up-sampling: conv + depth-to-space (4x faster on CPU) or transposed conv")
+    p.add_argument("--cae-channels", type=_channels, default=d.cae_channels, metavar="C1,C2,C3",
+                   help="--model cae: widths of its three encoder convolutions (the latent has C3 channels)")
     p.add_argument("--batch", type=int, default=d.batch, help="global batch size (multiple of the device count)")
     p.add_argument("--crop", type=int, default=d.crop, help="side of the random crops (multiple of 16)")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
@@ -423,20 +471,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _channels(text: str) -> tuple[int, int, int]:
+    try:
+        channels = tuple(int(c) for c in text.split(","))
+    except ValueError:
+        channels = ()
+    if len(channels) != 3 or min(channels) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not three positive widths such as 32,64,16")
+    return channels
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.distributed:
         jax.distributed.initialize()
     if args.crop % 16:
         raise SystemExit(f"--crop {args.crop} must be a multiple of 16 (four stride-2 layers)")
-    config = TrainConfig(lmbda=args.lmbda, steps=args.steps, N=args.N, M=args.M, upsample=args.upsample,
+    config = TrainConfig(lmbda=args.lmbda, model=args.model, steps=args.steps, N=args.N, M=args.M,
+                         upsample=args.upsample, cae_channels=args.cae_channels,
                          batch=args.batch, crop=args.crop, lr=args.lr, lr_drop=args.lr_drop, clip=args.clip,
                          seed=args.seed, n_val=args.n_val, val_every=args.val_every,
                          ckpt_every=args.ckpt_every, log_every=args.log_every)
     row = run(config, data=args.data, out=args.out, resume=args.resume, init=args.init, export=args.export,
               until=args.until, progress=not args.no_progress)
     if jax.process_index() == 0 and row:
-        print(f"step {row['step']}: loss {row['loss']} bpp {row['bpp']} psnr {row['psnr']} "
+        print(f"step {row['step']}: loss {row['loss']} bpp {row['bpp'] or '-'} psnr {row['psnr']} "
               f"val_bpp {row['val_bpp'] or '-'} val_psnr {row['val_psnr'] or '-'}")
     return 0
 

@@ -37,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from classical import huffman, jpeg, jpeg_lossless, lzw, pcm, rle
+from classical import dpcm, huffman, jpeg, jpeg_lossless, lzw, pcm, rle, vq
+from learned import cae_codec
 
 __all__ = ["Codec", "available", "codecs", "get", "register"]
 
@@ -217,3 +218,48 @@ class JPEGLossless:
     encode = staticmethod(jpeg_lossless.encode)
     decode = staticmethod(jpeg_lossless.decode)
     defaults = MappingProxyType({"predictor": 7})
+
+
+@register
+class DPCM:
+    """Lossless predictive coding: RCT, CALIC GAP prediction, context-adaptive rANS (wavefront decoder)."""
+
+    name = "dpcm"
+    lossless = True
+    encode = staticmethod(dpcm.encode)
+    decode = staticmethod(dpcm.decode)
+    defaults = MappingProxyType({"predictor": "gap"})
+
+
+@register
+class DPCMNear:
+    """Near-lossless DPCM (closed loop, JPEG-LS NEAR): every sample within +-near of the original."""
+
+    name = "dpcm-near"
+    lossless = False
+    encode = staticmethod(dpcm.encode)
+    decode = staticmethod(dpcm.decode)
+    defaults = MappingProxyType({"near": 2})
+    sweep = tuple({"near": n} for n in (16, 8, 4, 2, 1))
+
+
+@register
+class VQ:
+    """k-means (k-means++) vector quantization of b x b colour blocks, indices Huffman-coded."""
+
+    name = "vq"
+    lossless = False
+    encode = staticmethod(vq.encode)
+    decode = staticmethod(vq.decode)
+    defaults = MappingProxyType({"k": 64, "block": 4})
+    sweep = tuple({"k": k, "block": b} for k, b in ((16, 8), (16, 4), (64, 8), (64, 4), (256, 4)))
+
+
+@register
+class CAE:
+    """Plain convolutional autoencoder (the thesis baseline): 8-bit latent + Huffman, no rate term."""
+
+    name = "cae"
+    lossless = False
+    encode = staticmethod(cae_codec.encode)
+    decode = staticmethod(cae_codec.decode)
