@@ -55,6 +55,7 @@ from flax import nnx
 from classical import huffman
 from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError, UnsupportedError
+from fundamentals.imageio import check_image
 from learned.model import CAE, load_arrays, state_arrays
 
 __all__ = ["decode", "encode", "load_weights", "save_weights"]
@@ -73,7 +74,7 @@ def encode(img, *, weights=None) -> bytes:
     Parameters
     ----------
     img : numpy.ndarray
-        ``uint8``, ``H x W`` (gray) or ``H x W x 3`` (RGB), any size (``H * W <= MAX_PIXELS``).
+        ``uint8``, ``H x W`` (gray) or ``H x W x 3`` (RGB), from 1 x 1 up to ``H * W <= MAX_PIXELS``.
     weights : str or Path, optional
         A weights file written by :func:`save_weights` (default ``learned/weights/cae.npz``).
 
@@ -91,18 +92,12 @@ def encode(img, *, weights=None) -> bytes:
     >>> decode(encode(img, weights=path), weights=path).shape
     (12, 20, 3)
     """
-    img = np.asarray(img)
-    if img.dtype != np.uint8:
-        raise ValueError(f"img must be uint8, got {img.dtype}")
-    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
-        raise ValueError(f"img must be H x W or H x W x 3, got shape {img.shape}")
+    img = check_image(img)  # uint8, (H, W) or (H, W, 3), at least 1x1
     if img.shape[0] * img.shape[1] > MAX_PIXELS:
         raise ValueError(f"{img.shape[0]}x{img.shape[1]} image exceeds MAX_PIXELS={MAX_PIXELS}")
     model, _, digest = load_weights(_weights_path(weights))
     params = {"weights": digest}
     H, W = img.shape[:2]
-    if H == 0 or W == 0:
-        return pack(CODEC_ID, b"", shape=img.shape, params=params)
     rgb = img if img.ndim == 3 else np.repeat(img[:, :, None], 3, axis=2)  # (H, W, 3)
     x = np.pad(rgb, ((0, -H % FACTOR), (0, -W % FACTOR), (0, 0)), mode="edge")  # (H', W', 3), multiples of 8
     s = np.asarray(_symbols(model, jnp.asarray(x)))  # (h, w, c3) uint8

@@ -60,6 +60,7 @@ from classical import ans
 from fundamentals.bitio import read_varint, write_varint
 from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError, UnsupportedError
+from fundamentals.imageio import check_image
 from learned.entropy import CDFTables
 from learned.model import FactorizedPrior, ModelConfig, load_arrays, state_arrays
 
@@ -81,7 +82,7 @@ def encode(img, *, quality: int = 3, weights=None) -> bytes:
     Parameters
     ----------
     img : numpy.ndarray
-        ``uint8``, ``H x W`` (gray) or ``H x W x 3`` (RGB), any size (``H * W <= MAX_PIXELS``).
+        ``uint8``, ``H x W`` (gray) or ``H x W x 3`` (RGB), from 1 x 1 up to ``H * W <= MAX_PIXELS``.
     quality : int
         1..4 (lowest to highest rate): which shipped weights to use.
     weights : str or Path, optional
@@ -92,19 +93,13 @@ def encode(img, *, quality: int = 3, weights=None) -> bytes:
     bytes
         The container stream described in the module docstring.
     """
-    img = np.asarray(img)
-    if img.dtype != np.uint8:
-        raise ValueError(f"img must be uint8, got {img.dtype}")
-    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
-        raise ValueError(f"img must be H x W or H x W x 3, got shape {img.shape}")
+    img = check_image(img)  # uint8, (H, W) or (H, W, 3), at least 1x1
     if img.shape[0] * img.shape[1] > MAX_PIXELS:
         raise ValueError(f"{img.shape[0]}x{img.shape[1]} image exceeds MAX_PIXELS={MAX_PIXELS}")
     path = _weights_path(quality, weights)
     model, tables, _, digest = load_weights(path)
     params = {"quality": int(quality) if weights is None else 0, "weights": digest}
     H, W = img.shape[:2]
-    if H == 0 or W == 0:
-        return pack(CODEC_ID, b"", shape=img.shape, params=params)
     rgb = img if img.ndim == 3 else np.repeat(img[:, :, None], 3, axis=2)  # (H, W, 3)
     ph, pw = -H % 16, -W % 16
     x = np.pad(rgb, ((0, ph), (0, pw), (0, 0)), mode="edge")  # (H', W', 3), multiples of 16
