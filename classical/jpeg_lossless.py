@@ -99,7 +99,7 @@ from classical.jpeg_huffman import (
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 from fundamentals.imageio import check_image
 
-__all__ = ["decode", "encode", "predict"]
+__all__ = ["decode", "encode", "predict", "unpredict"]
 
 SOI, EOI, SOF3, DHT, DRI, SOS, APP0, APP14 = 0xD8, 0xD9, 0xC3, 0xC4, 0xDD, 0xDA, 0xE0, 0xEE
 RGB_IDS = (82, 71, 66)  # 'R', 'G', 'B': libjpeg then does no colour conversion
@@ -488,7 +488,27 @@ def _decode_interval(seg: np.ndarray, n: int, tables, out: list[int]) -> None:
 # ---- decoder: undoing the prediction (H.1.2.1) -----------------------------------------------
 
 
-def _reconstruct(diff: np.ndarray, predictor: int, initial: int, rows: int) -> np.ndarray:
+def unpredict(diff, predictor: int, *, initial: int = 128, modulus: int = 1 << 16) -> np.ndarray:
+    """Invert :func:`predict`: samples from the differences ``(x - Px) mod modulus``.
+
+    Every sample needs its reconstructed neighbours, so this runs one anti-diagonal
+    at a time (or as running sums for predictors 1 and 2), never pixel by pixel.
+    ``modulus=256`` undoes 8-bit residuals ``(x - Px) mod 256`` as plain DPCM keeps them.
+
+    Examples
+    --------
+    >>> x = np.array([[10, 12], [11, 200]])
+    >>> d = (x - predict(x, 4)) % 256
+    >>> unpredict(d, 4, modulus=256).tolist()
+    [[10, 12], [11, 200]]
+    """
+    d = np.asarray(diff, dtype=np.int64)
+    planes = d[..., None] if d.ndim == 2 else d
+    out = _reconstruct(planes, predictor, initial, 0, mask=modulus - 1)
+    return out[..., 0] if d.ndim == 2 else out
+
+
+def _reconstruct(diff: np.ndarray, predictor: int, initial: int, rows: int, mask: int = 0xFFFF) -> np.ndarray:
     """Samples ``(Y, X, C)`` from differences; restart intervals of ``rows`` lines are a batch."""
     Y, X, C = diff.shape
     k = rows or Y
@@ -496,21 +516,21 @@ def _reconstruct(diff: np.ndarray, predictor: int, initial: int, rows: int) -> n
     d[:Y] = diff
     d = d.reshape(-1, k, X, C)  # (interval, line, sample, component)
     undo = _undo_cumsum if predictor in (1, 2) else _undo_wavefront
-    return undo(d, predictor, initial).reshape(-1, X, C)[:Y]
+    return undo(d, predictor, initial, mask).reshape(-1, X, C)[:Y]
 
 
-def _undo_cumsum(d: np.ndarray, predictor: int, initial: int) -> np.ndarray:
+def _undo_cumsum(d: np.ndarray, predictor: int, initial: int, mask: int) -> np.ndarray:
     """Predictors 1 and 2: each sample is the running sum of differences along a line or column."""
     d = d.copy()
     d[:, 0, 0] += initial  # first sample of each interval
     if predictor == 1:  # column 0 runs down (Rb), then every line runs right (Ra)
         d[:, :, 0] = np.cumsum(d[:, :, 0], axis=1)
-        return np.cumsum(d, axis=2) & 0xFFFF
+        return np.cumsum(d, axis=2) & mask
     d[:, 0] = np.cumsum(d[:, 0], axis=1)  # line 0 runs right (Ra), then every column runs down (Rb)
-    return np.cumsum(d, axis=1) & 0xFFFF
+    return np.cumsum(d, axis=1) & mask
 
 
-def _undo_wavefront(d: np.ndarray, predictor: int, initial: int) -> np.ndarray:
+def _undo_wavefront(d: np.ndarray, predictor: int, initial: int, mask: int) -> np.ndarray:
     """Any predictor, one anti-diagonal ``i + j = s`` at a time (all its samples are independent)."""
     nb, k, X, C = d.shape
     R = np.zeros((nb, k + 1, X + 1, C), dtype=np.int64)  # R[:, i + 1, j + 1] = sample (i, j)
@@ -524,5 +544,5 @@ def _undo_wavefront(d: np.ndarray, predictor: int, initial: int) -> np.ndarray:
             Px[:, 0] = a[:, 0] if s else initial
         if s and j[-1] == 0:  # first column: Rb
             Px[:, -1] = b[:, -1]
-        R[:, i + 1, j + 1] = (Px + d[:, i, j]) & 0xFFFF
+        R[:, i + 1, j + 1] = (Px + d[:, i, j]) & mask
     return R[:, 1:, 1:]

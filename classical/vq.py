@@ -14,7 +14,8 @@ What it does
       deterministic empty-cluster repair, ``n_init`` restarts, a seeded
       ``numpy.random.Generator``.
     * :func:`minibatch_kmeans`: Sculley's mini-batch k-means for large training sets.
-    * :func:`encode` / :func:`decode`: the image codec (container id ``vq``).
+    * :func:`encode` / :func:`decode`: the image codec (container id ``vq``), built on
+      :func:`quantize_blocks` (codebook + indices) and :func:`reconstruct` (tiling).
 What it does NOT do
     A universal (pre-trained) codebook, tree-structured or product VQ, chroma
     subsampling, entropy coding of the codebook.
@@ -65,7 +66,7 @@ from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError
 from fundamentals.imageio import check_image
 
-__all__ = ["decode", "encode", "kmeans", "minibatch_kmeans"]
+__all__ = ["decode", "encode", "kmeans", "minibatch_kmeans", "quantize_blocks", "reconstruct"]
 
 CODEC_ID = "vq"
 BLOCKS = (2, 4, 8)
@@ -230,20 +231,7 @@ def encode(img: np.ndarray, *, k: int = 64, block: int = 4, seed: int = 0, n_ini
     >>> decode(encode(img, k=4, block=2)).shape
     (8, 8)
     """
-    img = check_image(img)
-    if not (isinstance(k, (int, np.integer)) and 1 <= k <= MAX_K):
-        raise ValueError(f"k must be an integer in 1..{MAX_K}, got {k!r}")
-    if block not in BLOCKS:
-        raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
-    V = _to_blocks(img, block)  # (n_blocks, b*b*C) uint8
-    distinct = np.unique(V, axis=0)
-    if distinct.shape[0] <= k:  # every distinct block gets an exact codeword
-        book = distinct
-    else:
-        C, _, _ = kmeans(V.astype(np.float64), int(k), n_init=n_init, seed=seed)
-        book = np.clip(np.rint(C), 0, 255).astype(np.uint8)
-    B = book.astype(np.float64)
-    labels, _ = _assign(V.astype(np.float64), None, B)  # nearest ROUNDED codeword
+    book, labels = quantize_blocks(img, k=k, block=block, seed=seed, n_init=n_init)
     payload = book.tobytes() + huffman.encode_symbols(labels, book.shape[0])
     return pack(CODEC_ID, payload, shape=img.shape, params={"block": int(block), "k": int(book.shape[0])})
 
@@ -270,6 +258,46 @@ def decode(data: bytes) -> np.ndarray:
     labels = huffman.decode_symbols(payload[k * dim :], alphabet_size=k)
     if labels.size != nby * nbx:
         raise CorruptStreamError(f"{labels.size} indices for {nby * nbx} blocks")
+    return reconstruct(book, labels, shape, b)
+
+
+def quantize_blocks(img: np.ndarray, *, k: int = 64, block: int = 4, seed: int = 0, n_init: int = 1):
+    """Train a codebook on the image's blocks and map every block to its nearest codeword.
+
+    The first half of :func:`encode`, without the entropy coding (codec chains such
+    as ``"vq|rle"`` in :mod:`pipeline.compose` code the indices their own way).
+
+    Returns
+    -------
+    book : ndarray of uint8, shape (k', b*b*C)
+        The rounded codebook (``k' <= k``: fewer if the image has fewer distinct blocks).
+    labels : ndarray of int64, shape (ceil(H/b) * ceil(W/b),)
+        Index of the nearest rounded codeword of every block, blocks in raster order.
+    """
+    img = check_image(img)
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= MAX_K):
+        raise ValueError(f"k must be an integer in 1..{MAX_K}, got {k!r}")
+    if block not in BLOCKS:
+        raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
+    V = _to_blocks(img, block)  # (n_blocks, b*b*C) uint8
+    distinct = np.unique(V, axis=0)
+    if distinct.shape[0] <= k:  # every distinct block gets an exact codeword
+        book = distinct
+    else:
+        C, _, _ = kmeans(V.astype(np.float64), int(k), n_init=n_init, seed=seed)
+        book = np.clip(np.rint(C), 0, 255).astype(np.uint8)
+    labels, _ = _assign(V.astype(np.float64), None, book.astype(np.float64))  # nearest ROUNDED codeword
+    return book, labels
+
+
+def reconstruct(book: np.ndarray, labels: np.ndarray, shape, block: int) -> np.ndarray:
+    """Tile the codewords ``book[labels]`` back into an image of ``shape`` (the decoder's half).
+
+    ``labels`` must hold ``ceil(H/b) * ceil(W/b)`` indices below ``len(book)``.
+    """
+    b = block
+    ch = shape[2] if len(shape) == 3 else 1
+    nby, nbx = -(-shape[0] // b), -(-shape[1] // b)
     tiles = book[labels].reshape(nby, nbx, b, b, ch).transpose(0, 2, 1, 3, 4)
     out = tiles.reshape(nby * b, nbx * b, ch)[: shape[0], : shape[1]]
     return np.ascontiguousarray(out.reshape(shape))

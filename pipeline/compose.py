@@ -4,9 +4,10 @@ A chain is a list of stages separated by ``|``; each stage is a name with option
 ``key=value`` parameters in parentheses.  Stages are of two kinds:
 
 * **array stages** map an image-like array to another array, plus a little side
-  information (``quantize`` maps samples to quantizer indices; ``vq`` maps blocks
-  to codebook indices and keeps the codebook as side information; ``dpcm`` maps
-  samples to prediction residuals);
+  information: ``quantize(bits)`` maps samples to quantizer indices; ``vq(k, block,
+  seed)`` maps blocks to codebook indices (an image ``b`` times smaller) and keeps
+  the codebook as side information; ``dpcm(predictor)`` maps samples to their
+  prediction residuals mod 256 (T.81 Table H.1 predictors 1..7; lossless);
 * **byte stages** map bytes to bytes (``rle``, ``huffman``, ``lzw``, ``ans``).
 
 When a byte stage follows an array stage, the array is serialized in C order
@@ -36,8 +37,8 @@ Examples
 >>> data = encode(img, "quantize(bits=4)|rle")
 >>> (decode(data) == (img >> 4 << 4) + 8).all()
 np.True_
->>> parse("quantize(bits=3)|lzw")
-[('quantize', {'bits': 3}), ('lzw', {})]
+>>> parse("vq(k=64,block=4)|huffman")
+[('vq', {'k': 64, 'block': 4, 'seed': 0}), ('huffman', {})]
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from classical import ans, huffman, lzw, rle
+from classical import ans, huffman, jpeg_lossless, lzw, rle, vq
 from fundamentals.bitio import read_varint, write_varint
 from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError
@@ -109,6 +110,52 @@ def _quantize_inverse(q, side, *, bits, shape, dtype):
     return (q.astype(np.int32) * step + step // 2).astype(np.uint8)
 
 
+def _dpcm_forward(img, *, predictor):
+    """Residuals ``(x - Px) mod 256`` of every plane (T.81 Table H.1 predictor); uint8, same shape."""
+    return ((img.astype(np.int64) - jpeg_lossless.predict(img, predictor)) % 256).astype(np.uint8), b""
+
+
+def _dpcm_inverse(r, side, *, predictor, shape, dtype):
+    if r.shape != shape or r.dtype != np.uint8:
+        raise CorruptStreamError(f"dpcm residuals of shape {r.shape}, expected {shape}")
+    return jpeg_lossless.unpredict(r, predictor, modulus=256).astype(np.uint8)
+
+
+def _vq_forward(img, *, k, block, seed):
+    """Block indices as an image-like array (uint8 if k <= 256, else uint16); the codebook is side info."""
+    book, labels = vq.quantize_blocks(img, k=k, block=block, seed=seed)
+    grid = (-(-img.shape[0] // block), -(-img.shape[1] // block))
+    dtype = np.uint8 if book.shape[0] <= 256 else np.uint16
+    return labels.reshape(grid).astype(dtype), book.tobytes()
+
+
+def _vq_inverse(labels, side, *, k, block, seed, shape, dtype):
+    dim = block * block * (shape[2] if len(shape) == 3 else 1)
+    grid = (-(-shape[0] // block), -(-shape[1] // block))
+    n_words = len(side) // dim
+    if len(side) % dim or not 1 <= n_words <= vq.MAX_K or labels.shape != grid:
+        raise CorruptStreamError("vq codebook or index map does not fit the image")
+    labels = labels.reshape(-1).astype(np.int64)
+    if labels.size and labels.max() >= n_words:
+        raise CorruptStreamError("vq index beyond the codebook")
+    book = np.frombuffer(side, np.uint8).reshape(n_words, dim)
+    return vq.reconstruct(book, labels, shape, block)
+
+
+def _check_dpcm(params):
+    if params.get("predictor") not in range(1, 8):
+        raise ValueError(f"dpcm: predictor must be 1..7 (T.81 Table H.1), got {params.get('predictor')!r}")
+
+
+def _check_vq(params):
+    if not (isinstance(params.get("k"), int) and 1 <= params["k"] <= vq.MAX_K):
+        raise ValueError(f"vq: k must be an integer in 1..{vq.MAX_K}, got {params.get('k')!r}")
+    if params.get("block") not in vq.BLOCKS:
+        raise ValueError(f"vq: block must be one of {vq.BLOCKS}, got {params.get('block')!r}")
+    if not isinstance(params.get("seed"), int):
+        raise ValueError(f"vq: seed must be an integer, got {params.get('seed')!r}")
+
+
 def _positive_bits(params):
     bits = params.get("bits")
     if not (isinstance(bits, int) and 1 <= bits <= 8):
@@ -117,12 +164,14 @@ def _positive_bits(params):
 
 STAGES: dict[str, Stage] = {
     "quantize": Stage("quantize", "array", False, _quantize_forward, _quantize_inverse, {"bits": 4}),
+    "dpcm": Stage("dpcm", "array", True, _dpcm_forward, _dpcm_inverse, {"predictor": 4}),
+    "vq": Stage("vq", "array", False, _vq_forward, _vq_inverse, {"k": 64, "block": 4, "seed": 0}),
     "rle": _bytes_stage("rle", rle.packbits_encode, rle.packbits_decode),
     "huffman": _bytes_stage("huffman", huffman.compress, huffman.decompress),
     "lzw": _bytes_stage("lzw", lzw.compress, lzw.decompress),
     "ans": _bytes_stage("ans", ans.compress, ans.decompress),
 }
-_CHECKS = {"quantize": _positive_bits}
+_CHECKS = {"quantize": _positive_bits, "dpcm": _check_dpcm, "vq": _check_vq}
 
 
 # ---- parsing ------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ import numpy as np
 
 from classical import dpcm, huffman, jpeg, jpeg_lossless, lzw, pcm, rle, vq
 from learned import cae_codec
+from pipeline import compose
 
 __all__ = ["Codec", "available", "codecs", "get", "register"]
 
@@ -263,3 +264,13 @@ class CAE:
     lossless = False
     encode = staticmethod(cae_codec.encode)
     decode = staticmethod(cae_codec.decode)
+
+
+def _chain_codec(name: str, chain: str, description: str) -> Codec:
+    """A registered codec that runs a :mod:`pipeline.compose` chain."""
+    return Codec(name=name, encode=lambda img: compose.encode(img, chain), decode=compose.decode,
+                 lossless=compose.is_lossless(chain), description=f"{description} ({chain})")
+
+
+register(_chain_codec("vq+rle", "vq(k=64,block=4)|rle", "the thesis's RLE+VQ: PackBits on the VQ index map"))
+register(_chain_codec("dpcm4+huffman", "dpcm(predictor=4)|huffman", "Annex H predictor 4 residuals, order-0 Huffman"))

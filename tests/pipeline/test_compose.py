@@ -65,3 +65,22 @@ def test_bad_streams_are_codec_errors():
         assert check_decoder(compose.decode, good, header_end=40) == []
     with pytest.raises(CodecError):
         compose.decode(b"")
+
+
+def test_vq_chains_and_why_rle_after_vq_rarely_helps():
+    from fundamentals.imageio import load_image
+
+    img = load_image()[:128, :192]
+    plain = compose.encode(img, "vq(k=64,block=4)|huffman")
+    rle = compose.encode(img, "vq(k=64,block=4)|rle")
+    a, b = compose.decode(plain), compose.decode(rle)
+    np.testing.assert_array_equal(a, b)  # same VQ, same reconstruction, different index coders
+    assert a.shape == img.shape and not compose.is_lossless("vq|rle")
+    # the index map of a photo has few runs: PackBits cannot beat one byte per index, Huffman can
+    assert len(rle) > len(plain)
+
+
+@given(img=images, predictor=st.integers(1, 7))
+def test_dpcm_stage_is_lossless_for_every_predictor(img, predictor):
+    chain = f"dpcm(predictor={predictor})|huffman"
+    np.testing.assert_array_equal(compose.decode(compose.encode(img, chain)), img)
