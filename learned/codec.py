@@ -64,7 +64,7 @@ from fundamentals.imageio import check_image
 from learned.entropy import CDFTables
 from learned.model import FactorizedPrior, ModelConfig, load_arrays, state_arrays
 
-__all__ = ["decode", "encode", "load_weights", "save_weights"]
+__all__ = ["available_qualities", "decode", "encode", "load_weights", "save_weights", "weights_file"]
 
 CODEC_ID = "learned"
 #: The lambdas (CompressAI's bmshj2018-factorized q1..q4) of the shipped weights.
@@ -223,12 +223,22 @@ def _load_weights(path: str, mtime_ns: int):
     return model, tables, meta, hashlib.sha256(raw).hexdigest()[:16]
 
 
+def weights_file(quality: int) -> Path:
+    """Where the shipped weights of ``quality`` live (the file may not exist yet)."""
+    return WEIGHTS_DIR / f"factorized-q{quality}.npz"
+
+
+def available_qualities() -> list[int]:
+    """The qualities whose weights are shipped in ``learned/weights/``."""
+    return [q for q in sorted(QUALITIES) if weights_file(q).is_file()]
+
+
 def _weights_path(quality, weights) -> Path:
     if weights is not None:
         return Path(weights)
     if quality not in QUALITIES:
         raise ValueError(f"quality={quality!r} not in {sorted(QUALITIES)}")
-    path = WEIGHTS_DIR / f"factorized-q{quality}.npz"
+    path = weights_file(quality)
     if not path.exists():
         raise FileNotFoundError(f"{path} missing: train and export it with python -m learned.train "
                                 f"--lmbda {QUALITIES[quality]} ... --export {path}")

@@ -18,6 +18,19 @@ Targets
     tables: mean bpp and PSNR-RGB at each quality, and the time ratios
     ours / Pillow for encode and decode.
 
+``lossless-images``
+    Our DPCM, lossless JPEG, LZW and Huffman image codecs beside PNG, WebP lossless,
+    JPEG-LS and libjpeg-turbo's lossless JPEG on Kodak (mean bpp, times).
+``vq``
+    Our k-means beside scikit-learn's (inertia and time ratios), and the VQ codec's
+    rate-distortion points on kodim23.
+``seed``
+    The thesis's table (RLE, VQ, RLE+VQ on lena, cameraman, baboon, barbara) with real
+    bytes and 8-bit PSNR, written to ``docs/results/seed.md``.
+``learned``
+    The learned codec beside Pillow JPEG (BD-rate), our JPEG, the CAE baseline and
+    CompressAI's published factorized-prior points; also ``learned.png``.
+
 Data come from ``--data`` (default: the ``COMPRESS_DATA`` environment variable).
 """
 
@@ -35,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from classical import ans, huffman, lzw, rle
+from pipeline import bench_images
 
 __all__ = ["TARGETS", "main"]
 
@@ -238,7 +252,14 @@ def bench_jpeg(data_dir: Path, repeat: int, limit: int | None = None) -> str:
     return "\n".join(lines)
 
 
-TARGETS = {"lossless-bytes": bench_lossless_bytes, "jpeg": bench_jpeg}
+TARGETS = {
+    "lossless-bytes": bench_lossless_bytes,
+    "jpeg": bench_jpeg,
+    "lossless-images": bench_images.bench_lossless_images,
+    "vq": bench_images.bench_vq,
+    "seed": bench_images.bench_seed,
+    "learned": bench_images.bench_learned,
+}
 
 
 def main(argv=None) -> int:
@@ -262,7 +283,10 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for target in targets:
-        body = TARGETS[target](Path(args.data), max(1, args.repeat), args.limit)
+        if target == "learned":  # also draws the RD plot beside the table
+            body = bench_images.bench_learned(Path(args.data), max(1, args.repeat), args.limit, out_dir=out)
+        else:
+            body = TARGETS[target](Path(args.data), max(1, args.repeat), args.limit)
         stamp = f"Measured {datetime.date.today().isoformat()} on {_machine()} by `python -m pipeline.bench {target}`."
         text = f"# {target}\n\n{stamp}\n\n{body}\n"
         (out / f"{target}.md").write_text(text)

@@ -5,7 +5,7 @@ A chain is a list of stages separated by ``|``; each stage is a name with option
 
 * **array stages** map an image-like array to another array, plus a little side
   information: ``quantize(bits)`` maps samples to quantizer indices; ``vq(k, block,
-  seed)`` maps blocks to codebook indices (an image ``b`` times smaller) and keeps
+  seed, n_init)`` maps blocks to codebook indices (an image ``b`` times smaller) and keeps
   the codebook as side information; ``dpcm(predictor)`` maps samples to their
   prediction residuals mod 256 (T.81 Table H.1 predictors 1..7; lossless);
 * **byte stages** map bytes to bytes (``rle``, ``huffman``, ``lzw``, ``ans``).
@@ -38,7 +38,7 @@ Examples
 >>> (decode(data) == (img >> 4 << 4) + 8).all()
 np.True_
 >>> parse("vq(k=64,block=4)|huffman")
-[('vq', {'k': 64, 'block': 4, 'seed': 0}), ('huffman', {})]
+[('vq', {'k': 64, 'block': 4, 'seed': 0, 'n_init': 1}), ('huffman', {})]
 """
 
 from __future__ import annotations
@@ -121,15 +121,15 @@ def _dpcm_inverse(r, side, *, predictor, shape, dtype):
     return jpeg_lossless.unpredict(r, predictor, modulus=256).astype(np.uint8)
 
 
-def _vq_forward(img, *, k, block, seed):
+def _vq_forward(img, *, k, block, seed, n_init):
     """Block indices as an image-like array (uint8 if k <= 256, else uint16); the codebook is side info."""
-    book, labels = vq.quantize_blocks(img, k=k, block=block, seed=seed)
+    book, labels = vq.quantize_blocks(img, k=k, block=block, seed=seed, n_init=n_init)
     grid = (-(-img.shape[0] // block), -(-img.shape[1] // block))
     dtype = np.uint8 if book.shape[0] <= 256 else np.uint16
     return labels.reshape(grid).astype(dtype), book.tobytes()
 
 
-def _vq_inverse(labels, side, *, k, block, seed, shape, dtype):
+def _vq_inverse(labels, side, *, k, block, seed, n_init, shape, dtype):
     dim = block * block * (shape[2] if len(shape) == 3 else 1)
     grid = (-(-shape[0] // block), -(-shape[1] // block))
     n_words = len(side) // dim
@@ -152,8 +152,9 @@ def _check_vq(params):
         raise ValueError(f"vq: k must be an integer in 1..{vq.MAX_K}, got {params.get('k')!r}")
     if params.get("block") not in vq.BLOCKS:
         raise ValueError(f"vq: block must be one of {vq.BLOCKS}, got {params.get('block')!r}")
-    if not isinstance(params.get("seed"), int):
-        raise ValueError(f"vq: seed must be an integer, got {params.get('seed')!r}")
+    for key in ("seed", "n_init"):
+        if not isinstance(params.get(key), int) or params[key] < (key == "n_init"):
+            raise ValueError(f"vq: {key} must be a non-negative integer (n_init >= 1), got {params.get(key)!r}")
 
 
 def _positive_bits(params):
@@ -165,7 +166,7 @@ def _positive_bits(params):
 STAGES: dict[str, Stage] = {
     "quantize": Stage("quantize", "array", False, _quantize_forward, _quantize_inverse, {"bits": 4}),
     "dpcm": Stage("dpcm", "array", True, _dpcm_forward, _dpcm_inverse, {"predictor": 4}),
-    "vq": Stage("vq", "array", False, _vq_forward, _vq_inverse, {"k": 64, "block": 4, "seed": 0}),
+    "vq": Stage("vq", "array", False, _vq_forward, _vq_inverse, {"k": 64, "block": 4, "seed": 0, "n_init": 1}),
     "rle": _bytes_stage("rle", rle.packbits_encode, rle.packbits_decode),
     "huffman": _bytes_stage("huffman", huffman.compress, huffman.decompress),
     "lzw": _bytes_stage("lzw", lzw.compress, lzw.decompress),

@@ -1,3 +1,5 @@
+import pytest
+
 from pipeline import bench
 
 
@@ -39,3 +41,39 @@ def test_jpeg_target_on_two_small_images(tmp_path):
     rows = [line for line in text.splitlines() if line.startswith("| 75 |")]
     ratio = float(rows[0].split("|")[4])
     assert 0.97 < ratio < 1.03  # our file size tracks Pillow's
+
+
+def _tiny_data(tmp_path):
+    import numpy as np
+
+    from fundamentals.imageio import save_image
+
+    rng = np.random.default_rng(1)
+    for folder, names in (("kodak", ["k1", "k2"]), ("classic", ["lena", "cameraman"])):
+        (tmp_path / "data" / folder).mkdir(parents=True)
+        for i, name in enumerate(names):
+            shape = (24, 32, 3) if i == 0 else (24, 32)
+            ramp = np.add.outer(np.arange(24), np.arange(32)) * 3
+            img = np.clip((ramp if i else ramp[..., None]) + rng.integers(0, 20, shape), 0, 255).astype(np.uint8)
+            save_image(tmp_path / "data" / folder / f"{name}.png", img)
+    return tmp_path / "data"
+
+
+def test_lossless_images_and_seed_targets(tmp_path):
+    data = _tiny_data(tmp_path)
+    out = tmp_path / "results"
+    for target in ("lossless-images", "seed"):
+        assert bench.main([target, "--data", str(data), "--out", str(out), "--repeat", "1"]) == 0
+    lossless = (out / "lossless-images.md").read_text()
+    assert "| NO |" not in lossless and "ours dpcm" in lossless and "PNG (Pillow, optimize)" in lossless
+    seed = (out / "seed.md").read_text()
+    assert seed.count("| lena |") == 3 and seed.count("| cameraman |") == 3
+
+
+@pytest.mark.slow
+def test_vq_and_learned_targets(tmp_path):
+    data = _tiny_data(tmp_path)
+    out = tmp_path / "results"
+    assert bench.main(["vq", "--data", str(data), "--out", str(out)]) == 0
+    assert bench.main(["learned", "--data", str(data), "--out", str(out), "--limit", "1"]) == 0
+    assert "CAE baseline" in (out / "learned.md").read_text()
