@@ -39,6 +39,7 @@ import numpy as np
 
 from classical import dpcm, huffman, jpeg, jpeg_lossless, lzw, pcm, rle, vq
 from learned import cae_codec
+from learned import codec as learned_codec
 from pipeline import compose
 
 __all__ = ["Codec", "available", "codecs", "get", "register"]
@@ -264,6 +265,23 @@ class CAE:
     lossless = False
     encode = staticmethod(cae_codec.encode)
     decode = staticmethod(cae_codec.decode)
+
+
+def _learned_codec() -> Codec | None:
+    """The factorized-prior codec at the qualities whose weights are shipped (None if none are)."""
+    qualities = learned_codec.available_qualities()
+    if not qualities:
+        return None
+    return Codec(
+        name="learned", encode=learned_codec.encode, decode=learned_codec.decode, lossless=False,
+        defaults=MappingProxyType({"quality": qualities[len(qualities) // 2]}),
+        sweep=tuple(MappingProxyType({"quality": q}) for q in qualities),
+        description="Factorized-prior autoencoder (Balle et al. 2018) with rANS and integer CDF tables",
+    )
+
+
+if _learned_codec() is not None:
+    register(_learned_codec())
 
 
 def _chain_codec(name: str, chain: str, description: str) -> Codec:
