@@ -19,7 +19,7 @@ Example commands (see ``docs/learned/training.md``)::
     python -m learned.train --data ../shared/data/train --lmbda 0.0067 --steps 100000 --out runs/l0067
     python -m learned.train --data ../shared/data/train --lmbda 0.0067 --steps 150000 --out runs/l0067 --resume
     python -m learned.train --data ../shared/data/train --lmbda 0.0018 --steps 20000 --out runs/l0018 \\
-        --init runs/l0067/checkpoint.npz --export learned/weights/bmshj2018-factorized-q1.npz
+        --init runs/l0067/checkpoint.npz --export learned/weights/factorized-q1.npz
 
 ``--model cae`` trains the thesis baseline :class:`learned.model.CAE` instead: the loss is the
 plain MSE through its 8-bit latent, with no rate term and no ``lmbda`` (the steps are in
