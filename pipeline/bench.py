@@ -24,9 +24,9 @@ Targets
 ``vq``
     Our k-means beside scikit-learn's (inertia and time ratios), and the VQ codec's
     rate-distortion points on kodim23.
-``seed``
+``seed-table``
     The thesis's table (RLE, VQ, RLE+VQ on lena, cameraman, baboon, barbara) with real
-    bytes and 8-bit PSNR, written to ``docs/results/seed.md``.
+    bytes and 8-bit PSNR, written to ``docs/results/seed-table.md``.
 ``learned``
     The learned codec beside Pillow JPEG (BD-rate), our JPEG, the CAE baseline and
     CompressAI's published factorized-prior points; also ``learned.png``.
@@ -304,7 +304,7 @@ TARGETS = {
     "jpeg": bench_jpeg,
     "lossless-images": bench_images.bench_lossless_images,
     "vq": bench_images.bench_vq,
-    "seed": bench_images.bench_seed,
+    "seed-table": bench_images.bench_seed,
     "learned": bench_images.bench_learned,
 }
 

@@ -62,11 +62,11 @@ def _tiny_data(tmp_path):
 def test_lossless_images_and_seed_targets(tmp_path):
     data = _tiny_data(tmp_path)
     out = tmp_path / "results"
-    for target in ("lossless-images", "seed"):
+    for target in ("lossless-images", "seed-table"):
         assert bench.main([target, "--data", str(data), "--out", str(out), "--repeat", "1"]) == 0
     lossless = (out / "lossless-images.md").read_text()
     assert "| NO |" not in lossless and "ours dpcm" in lossless and "PNG (Pillow, optimize)" in lossless
-    seed = (out / "seed.md").read_text()
+    seed = (out / "seed-table.md").read_text()
     assert seed.count("| lena |") == 3 and seed.count("| cameraman |") == 3
 
 
