@@ -109,3 +109,69 @@ def test_round_trip_any_small_image(weights, plane, rgb):
     out = codec.decode(data, weights=weights)
     assert out.shape == img.shape and out.dtype == np.uint8
     assert codec.encode(img, weights=weights) == data
+
+
+_DECODE_ELSEWHERE = """
+import sys, numpy as np, jax
+from learned import codec
+data = open(sys.argv[1], "rb").read()
+np.save(sys.argv[3], codec.decode(data, weights=sys.argv[2]))
+print(len(jax.devices()), jax.config.jax_enable_x64)
+"""
+
+
+def test_stream_decodes_identically_with_x64_and_two_devices(weights, tmp_path):
+    """Only integers decide the symbols: another process with x64 on and 2 devices decodes the same image."""
+    import os
+    import subprocess
+    import sys
+
+    img = _image((24, 40, 3), seed=7)
+    data = codec.encode(img, weights=weights)
+    (tmp_path / "s.bin").write_bytes(data)
+    env = dict(os.environ, JAX_ENABLE_X64="1", XLA_FLAGS="--xla_force_host_platform_device_count=2",
+               JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-c", _DECODE_ELSEWHERE, str(tmp_path / "s.bin"), str(weights),
+                           str(tmp_path / "out.npy")], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["2", "True"]
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), codec.decode(data, weights=weights))
+
+
+def test_real_rate_matches_the_integer_tables(weights):
+    """len(bytes) is within 2% (+ header, lane states and escapes) of the ideal rate of the coded symbols."""
+    from classical import ans
+
+    img = _image((64, 96, 3), seed=2)
+    model, tables, _, _ = codec.load_weights(weights)
+    x = np.pad(img, ((0, 0), (0, 0), (0, 0)), mode="edge")
+    y = np.asarray(codec._g_a(model, x))[0]  # (4, 6, M)
+    q = np.rint(y.astype(np.float64) - tables.medians).astype(np.int64).transpose(2, 0, 1)  # (M, h, w)
+    symbols, escapes = codec._to_symbols(q, tables)
+    M = q.shape[0]
+    contexts = np.repeat(np.arange(M), q[0].size)
+    ideal = ans.ideal_bits(symbols.reshape(-1), tables.cdf, contexts) / 8
+    data = codec.encode(img, weights=weights)
+    header, payload = unpack(data, codec="learned")
+    lanes = ans.auto_lanes(symbols.size)
+    overhead = 4 * lanes + 4 + 3 * len(escapes)
+    assert len(payload) <= 1.02 * ideal + overhead
+    assert len(payload) >= ideal - 1
+
+
+@pytest.mark.parametrize("quality", codec.available_qualities() or [pytest.param(3, marks=pytest.mark.skip(
+    reason="no shipped weights yet"))])
+def test_shipped_weights_real_bpp_near_the_model_estimate(quality):
+    """On a crop of the sample image, bytes / pixels is within 2% (+ header) of sum(-log2 p) of the model."""
+    import jax.numpy as jnp
+
+    from fundamentals.imageio import load_image
+
+    img = load_image()[:256, :384]
+    model, tables, _, _ = codec.load_weights(codec.weights_file(quality))
+    out = model(jnp.asarray(img[None], jnp.float32) / 255.0, training=False)
+    estimated_bits = float(-jnp.log2(out.likelihoods).sum())
+    data = codec.encode(img, quality=quality)
+    header, _ = unpack(data, codec="learned")
+    real_bits = 8 * (len(data) - header.size)
+    assert abs(real_bits - estimated_bits) <= 0.02 * estimated_bits + 8 * 64
