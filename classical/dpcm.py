@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from classical import ans
+from classical import ans, jpeg_lossless
 from fundamentals.bitio import read_varint, write_varint
 from fundamentals.color import rct_to_rgb, rgb_to_rct
 from fundamentals.container import pack, unpack
@@ -152,7 +152,8 @@ def predict(img_plane: np.ndarray, predictor=4) -> np.ndarray:
     return np.clip(_predict(flat[nb], predictor), 0, 255).astype(np.int32).reshape(H, W)
 
 
-def encode(img: np.ndarray, *, predictor="gap", near: int = 0, mode: str | None = None) -> bytes:
+def encode(img: np.ndarray, *, predictor="gap", near: int = 0, mode: str | None = None,
+           format: str = "container") -> bytes:  # noqa: A002 - the issue's name for it
     """Encode an image with DPCM.
 
     Parameters
@@ -167,6 +168,11 @@ def encode(img: np.ndarray, *, predictor="gap", near: int = 0, mode: str | None 
         Default ``"he"`` for MED and GAP (the only predictors it takes), ``"simple"``
         for 1..7. The RCT is used only by ``"he"`` with ``near == 0``: its inverse
         would not keep a near-lossless error bound in RGB.
+    format : {"container", "jpeg-lossless"}
+        ``"jpeg-lossless"`` writes a real T.81 lossless JPEG (process 14, SOF3) with
+        :func:`classical.jpeg_lossless.encode` instead: predictor 1..7, ``near=0``,
+        Huffman-coded differences; Pillow and libjpeg-turbo open it, and :func:`decode`
+        reads it back (it recognises the JPEG SOI marker).
 
     Returns
     -------
@@ -182,6 +188,12 @@ def encode(img: np.ndarray, *, predictor="gap", near: int = 0, mode: str | None 
     img = check_image(img)
     _check_predictor(predictor)
     predictor = predictor if isinstance(predictor, str) else int(predictor)
+    if format == "jpeg-lossless":
+        if predictor not in range(1, 8) or near != 0 or mode is not None:
+            raise ValueError(f"format='jpeg-lossless' takes predictor 1..7 and near=0, got {predictor!r}, {near!r}")
+        return jpeg_lossless.encode(img, predictor=predictor)
+    if format != "container":
+        raise ValueError(f"format must be 'container' or 'jpeg-lossless', got {format!r}")
     if not (isinstance(near, (int, np.integer)) and 0 <= near <= 32):
         raise ValueError(f"near must be an integer in 0..32, got {near!r}")
     mode = mode or ("he" if predictor in ("med", "gap") else "simple")
@@ -217,6 +229,8 @@ def decode(data: bytes) -> np.ndarray:
     CorruptStreamError
         Not a ``dpcm`` stream, bad parameters or tables, truncated or damaged payload.
     """
+    if bytes(data[:2]) == b"\xff\xd8":  # a JPEG SOI marker: format='jpeg-lossless'
+        return jpeg_lossless.decode(data)
     header, payload = unpack(data, codec=CODEC_ID)
     shape, prm = header.shape, header.params
     mode, predictor, near, rct = (prm.get(k) for k in ("mode", "predictor", "near", "rct"))

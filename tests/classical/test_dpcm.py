@@ -223,3 +223,22 @@ def test_kodak_bits_per_pixel(data_dir):
         bpp.append(8 * len(data) / (img.shape[0] * img.shape[1]))
     print(f"dpcm lossless on Kodak: {np.mean(bpp):.3f} bpp (WebP lossless 9.61, PNG 13.40)")
     assert len(bpp) == 24 and np.mean(bpp) <= 9.6
+
+
+@pytest.mark.parametrize("predictor", range(1, 8))
+def test_format_jpeg_lossless_is_a_real_sof3_file(predictor):
+    """format='jpeg-lossless' writes T.81 process 14; Pillow (libjpeg-turbo 3) opens it pixel-exact."""
+    import io
+
+    from PIL import Image
+
+    img = np.random.default_rng(predictor).integers(0, 256, (13, 17, 3), dtype=np.uint8)
+    data = dpcm.encode(img, predictor=predictor, format="jpeg-lossless")
+    assert data[:2] == b"\xff\xd8" and b"\xff\xc3" in data
+    np.testing.assert_array_equal(dpcm.decode(data), img)
+    with Image.open(io.BytesIO(data)) as im:
+        np.testing.assert_array_equal(np.asarray(im), img)
+    with pytest.raises(ValueError, match="jpeg-lossless"):
+        dpcm.encode(img, predictor="gap", format="jpeg-lossless")
+    with pytest.raises(ValueError, match="format"):
+        dpcm.encode(img, format="png")
