@@ -16,15 +16,20 @@ What it does
     * :func:`minibatch_kmeans`: Sculley's mini-batch k-means for large training sets.
     * :func:`encode` / :func:`decode`: the image codec (container id ``vq``), built on
       :func:`quantize_blocks` (codebook + indices) and :func:`reconstruct` (tiling).
+    * ``encode(..., codebook='universal')``: a codebook trained once on blocks of many
+      photos, shipped in ``classical/data`` and named in the stream instead of sent
+      (:func:`train_universal_codebook`, :func:`load_codebook`).
+    * ``encode(..., color='ycbcr420')``: Y, and Cb / Cr subsampled 2 x 2, quantized as gray
+      planes (Y its own codebook, Cb and Cr one shared codebook).
+    Both are in :mod:`classical._vq_modes` (byte layouts there).
 What it does NOT do
-    A universal (pre-trained) codebook, tree-structured or product VQ, chroma
-    subsampling, entropy coding of the codebook.
+    Tree-structured or product VQ, entropy coding of the codebook.
 
 Rate: :math:`\\log_2 k / b^2` bits per pixel for the indices before Huffman coding
 (all channels share one index), plus :math:`8 k b^2 C` bits of codebook.
 
-Byte layout: container, codec id ``vq``, params ``{"block": b, "k": k}`` (``k`` =
-codebook size actually used), payload:
+Byte layout (the default mode): container, codec id ``vq``, params ``{"block": b, "k": k}``
+(``k`` = codebook size actually used), payload:
 
 =========================  =====================================================
 field                      meaning
@@ -34,6 +39,9 @@ codebook                   ``k * b*b*C`` bytes, uint8, codeword by codeword, eac
 indices                    :func:`classical.huffman.encode_symbols` stream of the
                            ``ceil(H/b) * ceil(W/b)`` indices, blocks in raster order
 =========================  =====================================================
+
+With ``codebook='universal'`` (or a file) the codebook field is absent and params add
+``"codebook"`` (the file's name) and ``"sha"`` (16 hex digits identifying its contents).
 
 Deterministic: the same image and parameters give the same bytes (seeded k-means++,
 ties to the lowest index) on the same machine; a different BLAS may round the
@@ -66,7 +74,8 @@ from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError
 from fundamentals.imageio import check_image
 
-__all__ = ["decode", "encode", "kmeans", "minibatch_kmeans", "quantize_blocks", "reconstruct"]
+__all__ = ["decode", "encode", "kmeans", "load_codebook", "minibatch_kmeans", "quantize_blocks", "reconstruct",
+           "save_codebook", "train_universal_codebook", "write_universal_codebooks"]
 
 CODEC_ID = "vq"
 BLOCKS = (2, 4, 8)
@@ -206,24 +215,36 @@ def minibatch_kmeans(X, k: int, *, batch_size: int = 1024, max_iter: int = 100, 
 # ---- the image codec ----------------------------------------------------------------------------
 
 
-def encode(img: np.ndarray, *, k: int = 64, block: int = 4, seed: int = 0, n_init: int = 1) -> bytes:
+def encode(img: np.ndarray, *, k: int | None = None, block: int = 4, seed: int = 0, n_init: int = 1,
+           codebook=None, color: str = "rgb") -> bytes:
     """Vector-quantize ``block x block`` blocks with a codebook of ``k`` vectors trained on the image.
 
     Parameters
     ----------
     img : numpy.ndarray
         ``uint8`` ``(H, W)`` or ``(H, W, 3)``.
-    k : int
-        Codebook size, 1..4096 (reduced to the number of distinct blocks if larger).
+    k : int or None
+        Codebook size, 1..4096 (reduced to the number of distinct blocks if larger);
+        ``None``: 64 for a codebook trained on the image, the file's size for a fixed one.
     block : int
         Block side ``b``: 2, 4 or 8.
     seed, n_init : int
         Passed to :func:`kmeans`: same input and parameters, same bytes.
+    codebook : None, 'universal' or path
+        ``None``: train on the image and send the codebook. ``'universal'``: the shipped
+        codebook trained on many photos (``vq_universal_{rgb,gray}_b4_k256``; only
+        ``block=4``, ``k`` None or 256), not sent. A path to an ``.npz`` file of
+        :func:`save_codebook`: that codebook, not sent (the decoder needs the file too:
+        ``decode(data, codebook_dir=...)``).
+    color : {'rgb', 'ycbcr420'}
+        ``'rgb'``: blocks of all the image's channels together. ``'ycbcr420'`` (RGB images
+        only): JFIF YCbCr, Cb and Cr subsampled 2 x 2, each plane quantized as a gray image
+        (Y with its own codebook, Cb and Cr sharing one; both ``k`` vectors).
 
     Returns
     -------
     bytes
-        Container stream (layout in the module docstring).
+        Container stream (layout in the module docstring and :mod:`classical._vq_modes`).
 
     Examples
     --------
@@ -231,24 +252,39 @@ def encode(img: np.ndarray, *, k: int = 64, block: int = 4, seed: int = 0, n_ini
     >>> decode(encode(img, k=4, block=2)).shape
     (8, 8)
     """
-    book, labels = quantize_blocks(img, k=k, block=block, seed=seed, n_init=n_init)
+    if codebook is not None or color != "rgb":
+        from classical import _vq_modes
+
+        return _vq_modes.encode(img, k=k, block=block, seed=seed, n_init=n_init, codebook=codebook, color=color)
+    book, labels = quantize_blocks(img, k=64 if k is None else k, block=block, seed=seed, n_init=n_init)
     payload = book.tobytes() + huffman.encode_symbols(labels, book.shape[0])
     return pack(CODEC_ID, payload, shape=img.shape, params={"block": int(block), "k": int(book.shape[0])})
 
 
-def decode(data: bytes) -> np.ndarray:
+def decode(data: bytes, *, codebook_dir=None) -> np.ndarray:
     """Invert :func:`encode`: look up every index in the codebook, crop the padding.
+
+    ``codebook_dir``: where a stream's named codebook file is looked for (default: the
+    shipped ``classical/data``).
 
     Raises
     ------
     CorruptStreamError
         Not a ``vq`` stream, bad parameters, short codebook or damaged indices.
+    UnsupportedError
+        The stream names a codebook file that is missing or differs (sha) from the one here.
     """
     header, payload = unpack(data, codec=CODEC_ID)
     shape, b, k = header.shape, header.params.get("block"), header.params.get("k")
     if header.dtype != "uint8" or not (len(shape) == 2 or (len(shape) == 3 and shape[2] == 3)) or 0 in shape:
         raise CorruptStreamError(f"impossible vq image shape {shape} / dtype {header.dtype}")
-    if b not in BLOCKS or type(b) is not int or type(k) is not int or not 1 <= k <= MAX_K:
+    if b not in BLOCKS or type(b) is not int:
+        raise CorruptStreamError(f"bad vq parameters {header.params}")
+    if not header.params.keys() <= {"block", "k"}:  # universal codebook or YCbCr 4:2:0
+        from classical import _vq_modes
+
+        return _vq_modes.decode(header, payload, codebook_dir)
+    if type(k) is not int or not 1 <= k <= MAX_K:
         raise CorruptStreamError(f"bad vq parameters {header.params}")
     ch = shape[2] if len(shape) == 3 else 1
     dim, nby, nbx = b * b * ch, -(-shape[0] // b), -(-shape[1] // b)
@@ -279,15 +315,7 @@ def quantize_blocks(img: np.ndarray, *, k: int = 64, block: int = 4, seed: int =
         raise ValueError(f"k must be an integer in 1..{MAX_K}, got {k!r}")
     if block not in BLOCKS:
         raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
-    V = _to_blocks(img, block)  # (n_blocks, b*b*C) uint8
-    distinct = np.unique(V, axis=0)
-    if distinct.shape[0] <= k:  # every distinct block gets an exact codeword
-        book = distinct
-    else:
-        C, _, _ = kmeans(V.astype(np.float64), int(k), n_init=n_init, seed=seed)
-        book = np.clip(np.rint(C), 0, 255).astype(np.uint8)
-    labels, _ = _assign(V.astype(np.float64), None, book.astype(np.float64))  # nearest ROUNDED codeword
-    return book, labels
+    return _quantize_vectors(_to_blocks(img, block), int(k), seed, n_init)  # blocks: (n, b*b*C) uint8
 
 
 def reconstruct(book: np.ndarray, labels: np.ndarray, shape, block: int) -> np.ndarray:
@@ -303,7 +331,66 @@ def reconstruct(book: np.ndarray, labels: np.ndarray, shape, block: int) -> np.n
     return np.ascontiguousarray(out.reshape(shape))
 
 
+# ---- universal codebooks (implemented in classical._vq_modes) ----------------------------------------
+
+
+def train_universal_codebook(images, *, k: int = 256, block: int = 4, samples: int = 200_000, seed: int = 0,
+                             **kwargs) -> np.ndarray:
+    """Train a codebook on ``samples`` blocks drawn from many images: uint8 ``(k, b*b*C)``.
+
+    Deterministic: ``samples // len(images)`` distinct random block positions per image
+    (``numpy.random.default_rng(seed)``), :func:`minibatch_kmeans` then a few full Lloyd
+    iterations. ``images``: uint8 arrays or image files. Keywords ``planes`` (None = as
+    given, 'rgb', 'gray' = JFIF luma, 'chroma' = Cb and Cr after 4:2:0), ``batch_size``, ``max_iter``,
+    ``lloyd_iter``: see :func:`classical._vq_modes.train_universal_codebook`.
+
+    Examples
+    --------
+    >>> imgs = [np.kron(np.eye(2, dtype=np.uint8) * 200, np.ones((4, 4), np.uint8))] * 2
+    >>> train_universal_codebook(imgs, k=2, block=4, samples=8, lloyd_iter=0).shape
+    (2, 16)
+    """
+    from classical import _vq_modes
+
+    return _vq_modes.train_universal_codebook(images, k=k, block=block, samples=samples, seed=seed, **kwargs)
+
+
+def write_universal_codebooks(folder, out_dir=None, **kwargs) -> dict:
+    """Train the shipped codebooks (rgb, gray, chroma; b = 4, k = 256) on ``folder/*.png``: ``{name: sha}``."""
+    from classical import _vq_modes
+
+    return _vq_modes.write_universal_codebooks(folder, out_dir or _vq_modes.DATA_DIR, **kwargs)
+
+
+def load_codebook(source, *, codebook_dir=None):
+    """``(name, book, sha)`` of a codebook file: a shipped name (``vq_universal_rgb_b4_k256``) or a path."""
+    from classical import _vq_modes
+
+    return _vq_modes.load_codebook(source, codebook_dir=codebook_dir)
+
+
+def save_codebook(path, book: np.ndarray, block: int) -> str:
+    """Write a uint8 codebook ``(k, block*block*C)`` as an ``.npz`` file usable as ``encode(codebook=path)``."""
+    from classical import _vq_modes
+
+    return _vq_modes.save_codebook(path, book, block)
+
+
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def _quantize_vectors(V: np.ndarray, k: int, seed, n_init: int):
+    """Codebook (uint8) and nearest-codeword labels of the uint8 vectors ``V`` (see :func:`quantize_blocks`)."""
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= MAX_K):
+        raise ValueError(f"k must be an integer in 1..{MAX_K}, got {k!r}")
+    distinct = np.unique(V, axis=0)
+    if distinct.shape[0] <= k:  # every distinct block gets an exact codeword
+        book = distinct
+    else:
+        C, _, _ = kmeans(V.astype(np.float64), int(k), n_init=n_init, seed=seed)
+        book = np.clip(np.rint(C), 0, 255).astype(np.uint8)
+    labels, _ = _assign(V.astype(np.float64), None, book.astype(np.float64))  # nearest ROUNDED codeword
+    return book, labels
 
 
 def _check_X(X) -> np.ndarray:

@@ -7,9 +7,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from classical import vq
+from classical import _vq_modes, vq
 from fundamentals.container import pack, unpack
-from fundamentals.errors import CodecError, CorruptStreamError
+from fundamentals.errors import CodecError, CorruptStreamError, UnsupportedError
 from tests.pipeline.badstreams import check_decoder
 
 images = st.one_of(
@@ -190,3 +190,156 @@ def test_damaged_streams():
 def test_forged_params(params):
     with pytest.raises(CorruptStreamError, match="parameters"):
         vq.decode(pack("vq", b"\0" * 64, shape=(4, 4), params=params))
+
+
+# ---- universal codebooks and YCbCr 4:2:0 ----------------------------------------------------------
+
+SHIPPED = {"vq_universal_rgb_b4_k256": 48, "vq_universal_gray_b4_k256": 16, "vq_universal_chroma_b4_k256": 16}
+
+
+@pytest.mark.parametrize("name, dim", SHIPPED.items())
+def test_shipped_codebooks_load(name, dim):
+    got, book, sha = vq.load_codebook(name)
+    assert got == name and book.dtype == np.uint8 and book.shape == (256, dim)
+    assert len(sha) == 16 and sha == _vq_modes.codebook_sha(book)
+    assert len(np.unique(book, axis=0)) == 256  # no dead codewords
+
+
+@given(img=images, color=st.sampled_from(["rgb", "ycbcr420"]), universal=st.booleans(), k=st.integers(1, 16))
+@example(img=np.zeros((1, 1, 3), np.uint8), color="ycbcr420", universal=False, k=1)
+@example(img=np.zeros((1, 1, 3), np.uint8), color="ycbcr420", universal=True, k=1)
+@example(img=np.zeros((1, 1), np.uint8), color="rgb", universal=True, k=1)
+@example(img=np.full((7, 13, 3), 200, np.uint8), color="ycbcr420", universal=True, k=1)
+@example(img=np.arange(91, dtype=np.uint8).reshape(7, 13), color="rgb", universal=True, k=1)
+def test_modes_round_trip(img, color, universal, k):
+    if color == "ycbcr420" and img.ndim == 2:
+        with pytest.raises(ValueError, match="RGB"):
+            vq.encode(img, color=color)
+        return
+    kwargs = {"codebook": "universal"} if universal else {"k": k}
+    data = vq.encode(img, block=4, color=color, **kwargs)
+    out = vq.decode(data)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert vq.encode(img, block=4, color=color, **kwargs) == data  # deterministic
+    params = unpack(data)[0].params
+    assert ("codebook" in params) == universal and ("color" in params) == (color == "ycbcr420")
+
+
+def test_universal_stream_carries_no_codebook():
+    from fundamentals.imageio import load_image
+
+    img = load_image()[:64, :64]
+    own, uni = vq.encode(img, k=256), vq.encode(img, codebook="universal")
+    header, payload = unpack(uni)
+    assert header.params == {"block": 4, "codebook": "vq_universal_rgb_b4_k256", "k": 256,
+                             "sha": vq.load_codebook("vq_universal_rgb_b4_k256")[2]}
+    assert len(uni) < len(own) - 256 * 48 // 2
+    _, book, _ = vq.load_codebook("vq_universal_rgb_b4_k256")
+    labels = _vq_modes.huffman.decode_symbols(payload, alphabet_size=256)
+    assert np.array_equal(vq.decode(uni), vq.reconstruct(book, labels, img.shape, 4))
+
+
+def test_ycbcr420_quality_and_gray_universal():
+    from fundamentals.imageio import load_image
+
+    img = load_image()[:128, :128]
+    for kwargs in ({"k": 64}, {"codebook": "universal"}):
+        out = vq.decode(vq.encode(img, color="ycbcr420", **kwargs))
+        assert 10 * np.log10(255**2 / np.mean((out.astype(float) - img) ** 2)) > 27
+    gray = img[..., 1]
+    assert unpack(vq.encode(gray, codebook="universal"))[0].params["codebook"] == "vq_universal_gray_b4_k256"
+
+
+def test_codebook_from_a_file(tmp_path):
+    rng = np.random.default_rng(1)
+    book = rng.integers(0, 256, (32, 12), dtype=np.uint8)  # 2 x 2 RGB blocks
+    path = tmp_path / "my_book.npz"
+    sha = vq.save_codebook(path, book, 2)
+    img = rng.integers(0, 256, (10, 12, 3), dtype=np.uint8)
+    data = vq.encode(img, block=2, codebook=path)
+    assert unpack(data)[0].params == {"block": 2, "codebook": "my_book", "k": 32, "sha": sha}
+    out = vq.decode(data, codebook_dir=tmp_path)
+    assert out.shape == img.shape and set(map(bytes, vq._to_blocks(out, 2))) <= set(map(bytes, book))
+    with pytest.raises(UnsupportedError, match="not available"):
+        vq.decode(data)  # not in the shipped folder
+    vq.save_codebook(path, book[::-1].copy(), 2)  # same name, other codebook
+    with pytest.raises(UnsupportedError, match="sha"):
+        vq.decode(data, codebook_dir=tmp_path)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a vq codebook"):
+        vq.encode(img, block=2, codebook=tmp_path / "junk.npz")
+    path.write_bytes(b"not a zip")
+    with pytest.raises(UnsupportedError, match="cannot be read"):
+        vq.decode(data, codebook_dir=tmp_path)
+
+
+def test_train_universal_codebook_is_deterministic():
+    rng = np.random.default_rng(2)
+    imgs = [rng.integers(0, 256, (24, 20, 3), dtype=np.uint8) for _ in range(3)]
+    a = vq.train_universal_codebook(imgs, k=8, samples=60, max_iter=5, lloyd_iter=2)
+    b = vq.train_universal_codebook(imgs, k=8, samples=60, max_iter=5, lloyd_iter=2)
+    assert a.dtype == np.uint8 and a.shape == (8, 48) and np.array_equal(a, b)
+    assert vq.train_universal_codebook(imgs, k=4, samples=60, planes="chroma", max_iter=5).shape == (4, 16)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"color": "yuv"}, "color"), ({"codebook": "universal", "block": 8}, "universal"),
+    ({"codebook": "universal", "k": 64}, "universal"), ({"codebook": 3}, "codebook"),
+    ({"codebook": "no_such_book.npz"}, "not available"), ({"color": "ycbcr420", "k": 0}, "k must"),
+    ({"color": "ycbcr420", "codebook": "x.npz"}, "path")])
+def test_bad_mode_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        vq.encode(np.zeros((8, 8, 3), np.uint8), **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"color": "ycbcr420", "k": 8}, {"codebook": "universal"},
+                                    {"color": "ycbcr420", "codebook": "universal"}])
+def test_damaged_mode_streams(kwargs):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (13, 10, 3), dtype=np.uint8)
+    good = vq.encode(img, **kwargs)
+    header, payload = unpack(good)
+    assert check_decoder(vq.decode, good, header_end=header.size) == []
+    for cut in range(len(payload)):
+        with pytest.raises(CodecError):
+            vq.decode(pack("vq", payload[:cut], shape=img.shape, params=header.params))
+    with pytest.raises(CodecError):
+        vq.decode(pack("vq", payload + b"\0", shape=img.shape, params=header.params))
+    for pos in range(len(payload)):  # mutations behind a valid CRC
+        bad = payload[:pos] + bytes([payload[pos] ^ 0x5A]) + payload[pos + 1 :]
+        try:
+            out = vq.decode(pack("vq", bad, shape=img.shape, params=header.params))
+        except CodecError:
+            continue
+        assert out.shape == img.shape and out.dtype == np.uint8
+
+
+_UNI = vq.encode(np.zeros((8, 8, 3), np.uint8), codebook="universal")
+_YCC = vq.encode(np.zeros((8, 8, 3), np.uint8), codebook="universal", color="ycbcr420")
+
+
+@pytest.mark.parametrize("stream, change, error", [
+    (_UNI, {"codebook": "vq_universal_rgb_b4_k512"}, UnsupportedError),
+    (_UNI, {"codebook": "nonexistent"}, UnsupportedError),
+    (_UNI, {"sha": "0123456789abcdef"}, UnsupportedError),
+    (_UNI, {"codebook": "vq_universal_gray_b4_k256"}, UnsupportedError),  # its sha differs
+    (_UNI, {"codebook": "../data/vq_universal_rgb_b4_k256"}, CorruptStreamError),
+    (_UNI, {"codebook": 7}, CorruptStreamError), (_UNI, {"sha": None}, CorruptStreamError),
+    (_UNI, {"k": 64}, CorruptStreamError), (_UNI, {"k": [256]}, CorruptStreamError),
+    (_UNI, {"block": 2}, CodecError), (_UNI, {"color": "yuv"}, CorruptStreamError),
+    (_YCC, {"sha": ["0123456789abcdef", "0123456789abcdef"]}, UnsupportedError),
+    (_YCC, {"codebook": ["vq_universal_gray_b4_k256"]}, CorruptStreamError),
+    (_YCC, {"k": 256}, CorruptStreamError), (_YCC, {"k": [256, 0]}, CorruptStreamError),
+    (_YCC, {"k": [256, True]}, CorruptStreamError),
+    (_YCC, {"codebook": ["vq_universal_chroma_b4_k256", "vq_universal_gray_b4_k256"]}, UnsupportedError),
+])
+def test_forged_mode_params(stream, change, error):
+    header, payload = unpack(stream)
+    with pytest.raises(error):
+        vq.decode(pack("vq", payload, shape=header.shape, params={**header.params, **change}))
+
+
+def test_forged_ycbcr420_on_a_gray_shape():
+    header, payload = unpack(vq.encode(np.zeros((8, 8, 3), np.uint8), k=4, color="ycbcr420"))
+    with pytest.raises(CorruptStreamError, match="parameters"):
+        vq.decode(pack("vq", payload, shape=(8, 8), params=header.params))
