@@ -153,7 +153,7 @@ def predict(img_plane: np.ndarray, predictor=4) -> np.ndarray:
 
 
 def encode(img: np.ndarray, *, predictor="gap", near: int = 0, mode: str | None = None,
-           format: str = "container") -> bytes:  # noqa: A002 - the issue's name for it
+           format: str = "container") -> bytes:
     """Encode an image with DPCM.
 
     Parameters

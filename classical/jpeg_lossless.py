@@ -91,10 +91,10 @@ from classical.jpeg_huffman import (
     STD_DC_LUMINANCE,
     HuffmanTable,
     ScanSymbols,
-    skip_restart_marker,
     _peek16,
     encode_scan,
     optimal_table,
+    skip_restart_marker,
 )
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 from fundamentals.imageio import check_image

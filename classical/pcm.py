@@ -35,7 +35,7 @@ from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError
 from fundamentals.imageio import check_image
 
-__all__ = ["encode", "decode"]
+__all__ = ["decode", "encode"]
 
 CODEC_ID = "pcm"
 
