@@ -52,7 +52,7 @@ import numpy as np
 from fundamentals.bitio import read_varint, write_varint
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 
-__all__ = ["Header", "pack", "unpack", "MAX_PIXELS"]
+__all__ = ["MAX_PIXELS", "Header", "pack", "unpack"]
 
 MAGIC = b"\x89CPK"
 VERSION = 1

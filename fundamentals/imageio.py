@@ -44,7 +44,7 @@ import numpy as np
 
 from fundamentals.errors import UnsupportedError
 
-__all__ = ["load_image", "save_image", "check_image", "SAMPLES"]
+__all__ = ["SAMPLES", "check_image", "load_image", "save_image"]
 
 _DATA = Path(__file__).resolve().parent / "data"
 #: Images shipped inside the package, by name.
