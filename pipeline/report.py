@@ -2,11 +2,12 @@
 
 :func:`write_figure` draws, for one image,
 
-* row 1: the original and each codec's reconstruction at its default settings,
-  titled with the real bpp and the PSNR;
-* row 2: the absolute error ``|x - x_hat|`` (mean over colour channels) of each
-  reconstruction, all on ONE shared colour scale so they can be compared;
-* row 3 (when sweeps were run): PSNR and SSIM against bpp for every codec.
+* the original and each codec's reconstruction at its default settings, titled
+  with the real bpp and the PSNR, in bands of ``columns`` tiles;
+* under each, the absolute error ``|x - x_hat|`` (mean over colour channels), all
+  on ONE shared colour scale so they can be compared (clipped at the 99.5th
+  percentile of all errors, which the colour bar states);
+* at the bottom (when sweeps were run): PSNR and SSIM against bpp for every codec.
 
 Matplotlib runs with the non-interactive Agg backend: no window is opened.
 """
@@ -21,7 +22,7 @@ import numpy as np
 __all__ = ["write_figure"]
 
 
-def write_figure(path, img: np.ndarray, rows, *, title: str = "") -> Path:
+def write_figure(path, img: np.ndarray, rows, *, title: str = "", columns: int = 5) -> Path:
     """Draw the report figure and save it to ``path`` (PNG or PDF by suffix).
 
     Parameters
@@ -34,6 +35,9 @@ def write_figure(path, img: np.ndarray, rows, *, title: str = "") -> Path:
         As returned by :func:`pipeline.run.run`.
     title : str
         Figure title (the image name).
+    columns : int
+        Tiles per row; the original comes first, then each codec at its defaults,
+        each tile above the tile of its error map.
     """
     import matplotlib
 
@@ -42,49 +46,54 @@ def write_figure(path, img: np.ndarray, rows, *, title: str = "") -> Path:
 
     defaults = [(r, x) for r, x in rows if r.default]
     swept = any(not r.default for r, _ in rows)
-    ncols = len(defaults) + 1
-    nrows = 3 if swept else 2
-    fig = plt.figure(figsize=(2.6 * ncols, 2.4 * nrows + 0.6), layout="constrained")
+    tiles = [(None, img)] + defaults
+    ncols = min(columns, len(tiles))
+    bands = -(-len(tiles) // ncols)  # each band: a row of images above a row of error maps
+    nrows = 2 * bands + (1 if swept else 0)
+    aspect = img.shape[0] / img.shape[1]
+    fig = plt.figure(figsize=(2.7 * ncols, (2.7 * aspect + 0.5) * 2 * bands + (3.2 if swept else 0) + 0.4),
+                     layout="constrained")
     grid = fig.add_gridspec(nrows, ncols)
     cmap = None if img.ndim == 3 else "gray"
-
-    ax = fig.add_subplot(grid[0, 0])
-    ax.imshow(img, cmap=cmap, vmin=0, vmax=255)
-    ax.set_title(f"original\n{img.shape[1]}x{img.shape[0]}", fontsize=8)
-    ax.axis("off")
-
     errors = [np.abs(img.astype(np.int16) - x.astype(np.int16)) for _, x in defaults]
     errors = [e.mean(axis=2) if e.ndim == 3 else e for e in errors]
-    vmax = max([float(e.max()) for e in errors] + [1.0])
-    for i, ((r, x), err) in enumerate(zip(defaults, errors), start=1):
-        ax = fig.add_subplot(grid[0, i])
+    lossy = [e for e in errors if e.max() > 0]
+    # one colour scale for every map; the 99.5th percentile keeps a few outliers from hiding the rest
+    vmax = max([float(np.percentile(np.concatenate([e.ravel() for e in lossy]), 99.5))] if lossy else [1.0])
+    vmax = max(vmax, 1.0)
+    shown = None
+    for i, (r, x) in enumerate(tiles):
+        band, col = divmod(i, ncols)
+        ax = fig.add_subplot(grid[2 * band, col])
         ax.imshow(x, cmap=cmap, vmin=0, vmax=255)
-        psnr = "inf" if math.isinf(r.psnr) else f"{r.psnr:.2f} dB"
+        ax.axis("off")
+        err_ax = fig.add_subplot(grid[2 * band + 1, col])
+        err_ax.axis("off")
+        if r is None:
+            ax.set_title(f"original\n{img.shape[1]}x{img.shape[0]}, {img.nbytes} bytes", fontsize=8)
+            continue
+        psnr = "inf (exact)" if math.isinf(r.psnr) else f"{r.psnr:.2f} dB"
         ax.set_title(f"{r.codec} ({r.params})\n{r.bpp:.3f} bpp, {psnr}", fontsize=8)
-        ax.axis("off")
-        ax = fig.add_subplot(grid[1, i])
-        shown = ax.imshow(err, cmap="magma", vmin=0, vmax=vmax)
-        ax.set_title(f"|error| {r.codec}, max {err.max():.0f}", fontsize=8)
-        ax.axis("off")
-    if defaults:
-        fig.colorbar(shown, ax=fig.add_subplot(grid[1, 0]), fraction=0.5, label="|x - x_hat| (levels)")
-        fig.axes[-2].axis("off")
-
+        err = errors[i - 1]
+        shown = err_ax.imshow(err, cmap="magma", vmin=0, vmax=vmax)
+        err_ax.set_title(f"|error| {r.codec}, max {err.max():.0f}", fontsize=8)
+    if shown is not None:
+        fig.colorbar(shown, ax=fig.axes[1], location="left", fraction=0.6,
+                     label=f"|x - x_hat|, levels (shared scale, clipped at {vmax:.0f})")
     if swept:
-        _rd_axes(fig, grid, rows, ncols)
+        _rd_axes(fig, grid[nrows - 1, :], rows)
     if title:
         fig.suptitle(title, fontsize=10)
     path = Path(path)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 
 
-def _rd_axes(fig, grid, rows, ncols) -> None:
-    """PSNR-vs-bpp and SSIM-vs-bpp curves, one line per codec."""
-    half = max(1, ncols // 2)
-    ax_psnr = fig.add_subplot(grid[2, :half])
-    ax_ssim = fig.add_subplot(grid[2, half:]) if ncols > 1 else None
+def _rd_axes(fig, cell, rows) -> None:
+    """PSNR-vs-bpp and SSIM-vs-bpp curves, one line per codec, side by side in ``cell``."""
+    sub = cell.subgridspec(1, 2)
+    ax_psnr, ax_ssim = fig.add_subplot(sub[0, 0]), fig.add_subplot(sub[0, 1])
     by_codec: dict[str, list] = {}
     for r, _ in rows:
         if math.isfinite(r.psnr):
@@ -93,14 +102,12 @@ def _rd_axes(fig, grid, rows, ncols) -> None:
         points.sort(key=lambda r: r.bpp)
         bpp = [r.bpp for r in points]
         ax_psnr.plot(bpp, [r.psnr for r in points], "o-", ms=3, label=name)
-        if ax_ssim is not None:
-            ax_ssim.plot(bpp, [r.ssim for r in points], "o-", ms=3, label=name)
-    ax_psnr.set(xlabel="bpp (real bytes)", ylabel="PSNR (dB)")
-    ax_psnr.grid(alpha=0.3)
-    ax_psnr.legend(fontsize=7)
-    if ax_ssim is not None:
-        ax_ssim.set(xlabel="bpp (real bytes)", ylabel="SSIM")
-        ax_ssim.grid(alpha=0.3)
+        ax_ssim.plot(bpp, [r.ssim for r in points], "o-", ms=3, label=name)
+    ax_psnr.set(xlabel="bpp (real bytes)", ylabel="PSNR (dB)", xscale="log")
+    ax_ssim.set(xlabel="bpp (real bytes)", ylabel="SSIM", xscale="log")
+    for ax in (ax_psnr, ax_ssim):
+        ax.grid(alpha=0.3)
+    ax_psnr.legend(fontsize=7, ncol=2)
 
 
 def write_html(out_dir, img: np.ndarray, rows, *, title: str = "", figure: str = "report.png") -> Path:
