@@ -130,7 +130,7 @@ def test_reconstruct_inverts_predict(predictor, rows):
 @pytest.mark.parametrize("predictor", [1, 2])
 def test_cumsum_equals_wavefront(predictor):
     d = np.random.default_rng(0).integers(-300, 300, (2, 5, 7, 3))
-    np.testing.assert_array_equal(jl._undo_cumsum(d, predictor, 128), jl._undo_wavefront(d, predictor, 128))
+    np.testing.assert_array_equal(jl._undo_cumsum(d, predictor, 128, 0xFFFF), jl._undo_wavefront(d, predictor, 128, 0xFFFF))
 
 
 # ---- difference coding (H.1.2.2, H.2) ------------------------------------------------------------
