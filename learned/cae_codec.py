@@ -41,10 +41,6 @@ very large images (the limit is :data:`MAX_PIXELS`).
 from __future__ import annotations
 
 import functools
-import hashlib
-import io
-import json
-import os
 from pathlib import Path
 
 import jax
@@ -56,7 +52,7 @@ from classical import huffman
 from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 from fundamentals.imageio import check_image
-from learned.model import CAE, load_arrays, state_arrays
+from learned.model import CAE, load_arrays, read_weights_file, state_arrays, write_weights_file
 
 __all__ = ["decode", "encode", "load_weights", "save_weights"]
 
@@ -166,13 +162,7 @@ def save_weights(model: CAE, path, *, step: int = 0) -> None:
     """
     out = {k: v.astype(np.float32) for k, v in state_arrays(model, "param/").items()}
     channels = [int(conv.out_features) for conv in model.encoder]
-    out["meta"] = np.array(json.dumps({"model": "cae", "channels": channels, "step": int(step)}))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, **out)
-    os.replace(tmp, path)
+    write_weights_file(path, out, {"model": "cae", "channels": channels, "step": int(step)})
 
 
 def load_weights(path) -> tuple[CAE, dict, str]:
@@ -186,15 +176,12 @@ def load_weights(path) -> tuple[CAE, dict, str]:
 
 @functools.lru_cache(maxsize=8)
 def _load_weights(path: str, mtime_ns: int):
-    raw = Path(path).read_bytes()
-    with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    meta = json.loads(str(arrays["meta"]))
+    arrays, meta, digest = read_weights_file(path)
     if meta.get("model") != "cae":
         raise ValueError(f"{path} holds no CAE weights (meta {meta})")
     model = nnx.eval_shape(lambda: CAE(tuple(meta["channels"]), rngs=nnx.Rngs(0)))  # shapes only
     load_arrays(model, arrays, "param/")
-    return model, meta, hashlib.sha256(raw).hexdigest()[:16]
+    return model, meta, digest
 
 
 def _weights_path(weights) -> Path:

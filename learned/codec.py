@@ -46,9 +46,6 @@ kernels, progressive decoding.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import os
 from pathlib import Path
 
 import jax
@@ -62,7 +59,8 @@ from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 from fundamentals.imageio import check_image
 from learned.entropy import CDFTables
-from learned.model import FactorizedPrior, ModelConfig, load_arrays, state_arrays
+from learned.model import (FactorizedPrior, ModelConfig, load_arrays, read_weights_file, state_arrays,
+                           write_weights_file)
 
 __all__ = ["available_qualities", "decode", "encode", "load_weights", "save_weights", "weights_file"]
 
@@ -188,14 +186,8 @@ def save_weights(model: FactorizedPrior, path, *, lmbda: float, step: int = 0) -
     out = {k: v.astype(np.float32) for k, v in state_arrays(model, "param/").items()}
     c = model.config
     meta = {"N": c.N, "M": c.M, "upsample": c.upsample, "lmbda": float(lmbda), "step": int(step)}
-    out.update(cdf=tables.cdf, offsets=tables.offsets, medians=tables.medians,
-               precision=np.int64(tables.precision), meta=np.array(json.dumps(meta)))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, **out)
-    os.replace(tmp, path)
+    out.update(cdf=tables.cdf, offsets=tables.offsets, medians=tables.medians, precision=np.int64(tables.precision))
+    write_weights_file(path, out, meta)
 
 
 def load_weights(path) -> tuple[FactorizedPrior, CDFTables, dict, str]:
@@ -209,18 +201,13 @@ def load_weights(path) -> tuple[FactorizedPrior, CDFTables, dict, str]:
 
 @functools.lru_cache(maxsize=8)
 def _load_weights(path: str, mtime_ns: int):
-    raw = Path(path).read_bytes()
-    import io
-
-    with np.load(io.BytesIO(raw), allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    meta = json.loads(str(arrays["meta"]))
+    arrays, meta, digest = read_weights_file(path)
     config = ModelConfig(meta["N"], meta["M"], meta["upsample"])
     model = nnx.eval_shape(lambda: FactorizedPrior(config, rngs=nnx.Rngs(0)))  # shapes only, no init compute
     load_arrays(model, arrays, "param/")
     tables = CDFTables(cdf=arrays["cdf"].astype(np.int64), offsets=arrays["offsets"].astype(np.int64),
                        medians=arrays["medians"].astype(np.float32), precision=int(arrays["precision"]))
-    return model, tables, meta, hashlib.sha256(raw).hexdigest()[:16]
+    return model, tables, meta, digest
 
 
 def weights_file(quality: int) -> Path:

@@ -31,7 +31,13 @@ baseline that shows what the entropy model buys.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import io
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import jax
@@ -42,7 +48,8 @@ from flax import nnx
 from learned.entropy import EntropyBottleneck
 from learned.layers import GDN, SubPixelConv, conv_down, conv_up_transpose
 
-__all__ = ["CAE", "FactorizedPrior", "ForwardOutput", "ModelConfig", "load_arrays", "state_arrays"]
+__all__ = ["CAE", "FactorizedPrior", "ForwardOutput", "ModelConfig", "load_arrays", "read_weights_file",
+           "state_arrays", "write_weights_file"]
 
 UPSAMPLERS = ("subpixel", "transpose")
 
@@ -231,3 +238,35 @@ def load_arrays(module: nnx.Module, arrays, prefix: str = "") -> None:
 
     nnx.replace_by_pure_dict(state, jax.tree_util.tree_map_with_path(fill, nnx.to_pure_dict(state)))
     nnx.update(module, state)
+
+
+def write_weights_file(path, arrays: dict, meta: dict) -> None:
+    """Write an inference file: ``arrays`` plus ``meta`` (as JSON), compressed ``.npz``, atomically.
+
+    The file is written to ``<path>.tmp`` and renamed, so a reader never sees half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays, meta=np.array(json.dumps(meta)))
+    os.replace(tmp, path)
+
+
+def read_weights_file(path) -> tuple[dict, dict, str]:
+    """``(arrays, meta, digest)`` of a file written by :func:`write_weights_file` (cached per path and mtime).
+
+    ``digest`` is the first 16 hex digits of the file's SHA-256: codecs write it into every
+    stream, so a stream only decodes with the exact file that wrote it.
+    """
+    path = Path(path)
+    return _read_weights_file(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_weights_file(path: str, mtime_ns: int):
+    raw = Path(path).read_bytes()
+    with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    return arrays, meta, hashlib.sha256(raw).hexdigest()[:16]
