@@ -170,12 +170,15 @@ def bench_seed(data_dir: Path, repeat: int = 1, limit=None) -> str:
 # ---- learned ------------------------------------------------------------------------------------
 
 
-def _published(data_dir: Path, codec: str, metric_set: str = "mse"):
+def _published(data_dir: Path, codec: str, metric_set: str = "mse", source: str = "compressai-eval-float-cpu"):
+    """``[(quality, bpp, psnr)]`` of one published CompressAI evaluation (the tsv holds several per model)."""
     path = data_dir / "reference" / "compressai_kodak.tsv"
     if not path.is_file():
         return []
     rows = [line.split("\t") for line in path.read_text().splitlines()[1:]]
-    return sorted((float(r[3]), float(r[4])) for r in rows if r[0] == codec and r[1] in (metric_set, "n/a"))
+    picked = [(r[2], float(r[3]), float(r[4])) for r in rows
+              if len(r) > 9 and r[0] == codec and r[1] == metric_set and r[9] == source]
+    return sorted(picked, key=lambda t: t[1])
 
 
 def bench_learned(data_dir: Path, repeat: int = 1, limit=None, out_dir: Path | None = None) -> str:
@@ -217,8 +220,8 @@ def bench_learned(data_dir: Path, repeat: int = 1, limit=None, out_dir: Path | N
                        ("ours JPEG", ourjpeg), ("Pillow JPEG 4:2:0", pil), ("Pillow JPEG optimize", pil_opt)):
         for s, r, p, te, td in pts:
             lines.append(f"| {label} | {s} | {r:.4f} | {p:.2f} | {te:.2f} | {td:.2f} |")
-    for s, (r, p) in enumerate(_published(data_dir, "bmshj2018-factorized"), start=1):
-        lines.append(f"| CompressAI bmshj2018-factorized (published) | q{s} | {r:.4f} | {p:.2f} | - | - |")
+    for q, r, p in _published(data_dir, "bmshj2018-factorized")[:4]:  # q1..q4 = our four lambdas
+        lines.append(f"| CompressAI bmshj2018-factorized, N=128 M=192 (published) | q{q} | {r:.4f} | {p:.2f} | - | - |")
     lines.append("")
     if len(ours) >= 2:
         for label, ref in (("Pillow JPEG", pil), ("Pillow JPEG optimize", pil_opt)):
@@ -233,7 +236,8 @@ def bench_learned(data_dir: Path, repeat: int = 1, limit=None, out_dir: Path | N
             lines.append(f"- at {p:.2f} dB ours takes {r:.3f} bpp, Pillow JPEG {jr:.3f} bpp "
                          f"(interpolated): ratio {r / jr:.2f}")
     if out_dir is not None:
-        _rd_plot(out_dir / "learned.png", ours, cae, pil, pil_opt, _published(data_dir, "bmshj2018-factorized"))
+        published = [(r, p) for _, r, p in _published(data_dir, "bmshj2018-factorized")[:6]]
+        _rd_plot(out_dir / "learned.png", ours, cae, pil, pil_opt, published)
         lines += ["", "![RD plot](learned.png)"]
     return "\n".join(lines)
 
