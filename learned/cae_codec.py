@@ -52,7 +52,7 @@ from classical import huffman
 from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 from fundamentals.imageio import check_image
-from learned.model import CAE, load_arrays, read_weights_file, state_arrays, write_weights_file
+from learned.model import CAE, inference_arrays, load_arrays, read_weights_file, write_weights_file
 
 __all__ = ["decode", "encode", "load_weights", "save_weights"]
 
@@ -155,12 +155,13 @@ def decode(data: bytes, *, weights=None) -> np.ndarray:
 
 
 def save_weights(model: CAE, path, *, step: int = 0) -> None:
-    """Write ``model``'s inference file: float32 parameters and ``meta`` (JSON: ``channels``, ``step``).
+    """Write ``model``'s inference file: parameters and ``meta`` (JSON: ``channels``, ``step``).
 
-    Parameters are stored as ``param/<path>`` (see :func:`learned.model.state_arrays`) in a
+    Parameters are stored as ``param/<path>`` (float16 kernels, float32 others: see
+    :func:`learned.model.inference_arrays`) in a
     compressed ``.npz``; the write is atomic.
     """
-    out = {k: v.astype(np.float32) for k, v in state_arrays(model, "param/").items()}
+    out = inference_arrays(model, "param/")
     channels = [int(conv.out_features) for conv in model.encoder]
     write_weights_file(path, out, {"model": "cae", "channels": channels, "step": int(step)})
 

@@ -59,7 +59,7 @@ from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 from fundamentals.imageio import check_image
 from learned.entropy import CDFTables
-from learned.model import (FactorizedPrior, ModelConfig, load_arrays, read_weights_file, state_arrays,
+from learned.model import (FactorizedPrior, ModelConfig, inference_arrays, load_arrays, read_weights_file,
                            write_weights_file)
 
 __all__ = ["available_qualities", "decode", "encode", "load_weights", "save_weights", "weights_file"]
@@ -176,14 +176,15 @@ def decode(data: bytes, *, weights=None) -> np.ndarray:
 
 
 def save_weights(model: FactorizedPrior, path, *, lmbda: float, step: int = 0) -> None:
-    """Write ``model``'s inference file: float32 parameters, its integer CDF tables, config, ``lmbda``.
+    """Write ``model``'s inference file: parameters, its integer CDF tables, config, ``lmbda``.
 
-    Arrays: ``param/<path>`` (see :func:`learned.model.state_arrays`), ``cdf``, ``offsets``,
+    Arrays: ``param/<path>`` (float16 kernels, float32 others: see
+    :func:`learned.model.inference_arrays`), ``cdf``, ``offsets``,
     ``medians``, ``precision`` (:class:`learned.entropy.CDFTables`, computed here once) and
     ``meta`` (JSON: ``N``, ``M``, ``upsample``, ``lmbda``, ``step``).  The write is atomic.
     """
     tables = model.entropy_bottleneck.cdf_tables()
-    out = {k: v.astype(np.float32) for k, v in state_arrays(model, "param/").items()}
+    out = inference_arrays(model, "param/")
     c = model.config
     meta = {"N": c.N, "M": c.M, "upsample": c.upsample, "lmbda": float(lmbda), "step": int(step)}
     out.update(cdf=tables.cdf, offsets=tables.offsets, medians=tables.medians, precision=np.int64(tables.precision))

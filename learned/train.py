@@ -266,7 +266,7 @@ def export_weights(ckpt, path) -> None:
     ckpt : str or Path
         A training checkpoint (``checkpoint.npz``).
     path : str or Path
-        Output ``.npz``: float32 parameters, the integer CDF tables, the model config and ``lmbda``
+        Output ``.npz``: parameters (float16 kernels), the integer CDF tables, the model config and ``lmbda``
         (a ``cae`` checkpoint: :func:`learned.cae_codec.save_weights`, parameters and channels).
     """
     config, arrays = load_checkpoint(ckpt)
