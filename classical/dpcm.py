@@ -330,8 +330,7 @@ def _predict(nv, predictor, grads=None):
     if predictor == "med":
         mx, mn = np.maximum(a, b), np.minimum(a, b)
         return np.where(c >= mx, mn, np.where(c <= mn, mx, a + b - c))
-    return {1: lambda: a, 2: lambda: b, 3: lambda: c, 4: lambda: a + b - c, 5: lambda: a + ((b - c) >> 1),
-            6: lambda: b + ((a - c) >> 1), 7: lambda: (a + b) >> 1}[predictor]()
+    return jpeg_lossless.PREDICTORS[predictor](a, b, c)  # Table H.1, the one definition
 
 
 def _neighbours(H: int, W: int, i=None, j=None) -> np.ndarray:
