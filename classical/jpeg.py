@@ -79,8 +79,6 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from classical.dct import ZIGZAG, dct2, idct2, merge_blocks, split_blocks
@@ -94,6 +92,31 @@ from classical.jpeg_huffman import (
     encode_scan,
     optimal_table,
     scan_symbols,
+)
+from classical.jpeg_markers import (
+    APP0,
+    APP14,
+    DHT,
+    DQT,
+    DRI,
+    EOI,
+    SOF_NAMES,
+    SOI,
+    SOS,
+    Component,
+    Frame,
+    read_dht,
+    read_dqt,
+    read_dri,
+    read_sof,
+    read_sos,
+    segment,
+    write_app0,
+    write_dht,
+    write_dqt,
+    write_dri,
+    write_sof0,
+    write_sos,
 )
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 
@@ -109,22 +132,8 @@ K1_LUMINANCE = np.array([
 K2_CHROMINANCE = np.array([
     17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
     24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32).reshape(8, 8)
-#: Largest image (X * Y pixels) that :func:`decode` will allocate (decompression bombs).
-MAX_PIXELS = 1 << 28
 #: Chroma subsampling name -> luma sampling factors (H, V); chroma is always 1x1.
 SUBSAMPLINGS = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2), "4:4:0": (1, 2)}
-
-SOI, EOI, SOS, DQT, DHT, DRI, SOF0, APP0, APP14 = 0xD8, 0xD9, 0xDA, 0xDB, 0xC4, 0xDD, 0xC0, 0xE0, 0xEE
-_SOF_NAMES = {
-    0xC0: "baseline DCT (SOF0)", 0xC1: "extended sequential DCT (SOF1)",
-    0xC2: "progressive DCT (SOF2)", 0xC3: "lossless (SOF3)",
-    0xC5: "differential sequential DCT (SOF5)", 0xC6: "differential progressive DCT (SOF6)",
-    0xC7: "differential lossless (SOF7)", 0xC9: "arithmetic-coded sequential DCT (SOF9)",
-    0xCA: "arithmetic-coded progressive DCT (SOF10)", 0xCB: "arithmetic-coded lossless (SOF11)",
-    0xCD: "arithmetic-coded differential sequential DCT (SOF13)",
-    0xCE: "arithmetic-coded differential progressive DCT (SOF14)",
-    0xCF: "arithmetic-coded differential lossless (SOF15)",
-}
 
 # ---- public API ------------------------------------------------------------------------------
 
@@ -255,12 +264,12 @@ def encode(img, *, quality: int = 75, subsampling: str = "4:2:0", optimize: bool
     n_tab = len(set(tq))
     parts = [
         bytes([0xFF, SOI]),
-        _write_app0(),
-        _write_dqt({t: Qs[t] for t in range(n_tab)}),
-        _write_sof0(Y, X, [(c + 1, h, v, t) for c, ((h, v), t) in enumerate(zip(factors, tq))]),
-        _write_dht([(0, t, dc_tabs[t]) for t in range(n_tab)] + [(1, t, ac_tabs[t]) for t in range(n_tab)]),
-        _write_dri(Ri) if Ri else b"",
-        _write_sos([(c + 1, t, t) for c, t in enumerate(tq)]),
+        write_app0(),
+        write_dqt({t: Qs[t] for t in range(n_tab)}),
+        write_sof0(Y, X, [(c + 1, h, v, t) for c, ((h, v), t) in enumerate(zip(factors, tq))]),
+        write_dht([(0, t, dc_tabs[t]) for t in range(n_tab)] + [(1, t, ac_tabs[t]) for t in range(n_tab)]),
+        write_dri(Ri) if Ri else b"",
+        write_sos([(c + 1, t, t) for c, t in enumerate(tq)]),
         encode_scan(symbols, [dc_tabs[t] for t in tq], [ac_tabs[t] for t in tq]),
         bytes([0xFF, EOI]),
     ]
@@ -328,13 +337,13 @@ def decode(data, *, upsampling: str = "fancy") -> np.ndarray:
     return np.stack(planes, axis=-1) if rgb else _ycbcr_to_rgb(*planes)
 
 
-def _read_jpeg(data: bytes) -> _Frame:
+def _read_jpeg(data: bytes) -> Frame:
     """Parse a JPEG marker by marker (B.2) and entropy-decode its scans into coefficient grids."""
     if data[:2] != b"\xff\xd8":
         raise CorruptStreamError("not a JPEG: stream does not start with SOI (FF D8)")
     qt: dict[int, np.ndarray] = {}
     ht: dict[tuple[int, int], HuffmanTable] = {}
-    frame: _Frame | None = None
+    frame: Frame | None = None
     Ri, jfif, adobe_transform = 0, False, None
     pos = 2
     while pos < len(data):  # markers and segments until EOI (a missing EOI is tolerated)
@@ -351,21 +360,21 @@ def _read_jpeg(data: bytes) -> _Frame:
             continue
         if marker == SOI:
             raise CorruptStreamError(f"second SOI at offset {pos - 2}")
-        payload, pos = _segment(data, pos, marker)
+        payload, pos = segment(data, pos, marker)
         if marker == DQT:
-            _read_dqt(payload, qt)
+            read_dqt(payload, qt)
         elif marker == DHT:
-            _read_dht(payload, ht)
-        elif marker in _SOF_NAMES:
+            read_dht(payload, ht)
+        elif marker in SOF_NAMES:
             if frame is not None:
                 raise CorruptStreamError("more than one SOF segment")
-            frame = _read_sof(payload, marker, data)
+            frame = read_sof(payload, marker, data)
         elif marker == DRI:
-            Ri = _read_dri(payload)
+            Ri = read_dri(payload)
         elif marker == SOS:
             if frame is None:
                 raise CorruptStreamError("SOS before SOF")
-            pos = _decode_scan(data, pos, frame, _read_sos(payload, frame), qt, ht, Ri)
+            pos = _decode_scan(data, pos, frame, read_sos(payload, frame), qt, ht, Ri)
         elif marker == APP0:
             jfif = jfif or payload[:5] == b"JFIF\x00"
         elif marker == APP14 and payload[:5] == b"Adobe" and len(payload) >= 12:
@@ -497,188 +506,10 @@ def _interleave_mcus(grids, factors, Ri: int) -> tuple[np.ndarray, np.ndarray, n
     return zz.reshape(-1, 64), comp, interval
 
 
-# ---- marker segments: writers (B.2) ----------------------------------------------------------
-
-
-def _marker_segment(marker: int, payload: bytes) -> bytes:
-    """``FF marker``, then the 2-byte length (which counts itself) and the payload (B.1.1.4)."""
-    return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
-
-
-def _write_app0() -> bytes:
-    """JFIF APP0 (T.871 10.1): identifier, version 1.01, units 0 (aspect only), density 1:1, no thumbnail."""
-    return _marker_segment(APP0, b"JFIF\x00" + bytes([1, 1, 0, 0, 1, 0, 1, 0, 0]))
-
-
-def _write_dqt(tables: dict[int, np.ndarray]) -> bytes:
-    """DQT (B.2.4.1): for each table ``Pq<<4 | Tq`` (``Pq`` = 0: 8-bit), then ``Q`` in zig-zag order."""
-    payload = b"".join(bytes([Tq]) + bytes(Q.ravel()[ZIGZAG].astype(np.uint8)) for Tq, Q in tables.items())
-    return _marker_segment(DQT, payload)
-
-
-def _write_sof0(Y: int, X: int, components) -> bytes:
-    """SOF0 (B.2.2): P=8, Y, X, Nf, then ``Ci, Hi<<4 | Vi, Tqi`` for each ``(Ci, Hi, Vi, Tqi)``."""
-    payload = bytes([8]) + Y.to_bytes(2, "big") + X.to_bytes(2, "big") + bytes([len(components)])
-    payload += b"".join(bytes([C, H << 4 | V, Tq]) for C, H, V, Tq in components)
-    return _marker_segment(SOF0, payload)
-
-
-def _write_dht(tables) -> bytes:
-    """DHT (B.2.4.2): for each ``(Tc, Th, table)``: ``Tc<<4 | Th``, ``BITS`` (16 bytes), ``HUFFVAL``."""
-    return _marker_segment(DHT, b"".join(bytes([Tc << 4 | Th, *t.BITS, *t.HUFFVAL]) for Tc, Th, t in tables))
-
-
-def _write_dri(Ri: int) -> bytes:
-    """DRI (B.2.4.4): ``Ri``, the number of MCUs in each restart interval."""
-    return _marker_segment(DRI, Ri.to_bytes(2, "big"))
-
-
-def _write_sos(components) -> bytes:
-    """SOS (B.2.3): Ns, ``Cs, Td<<4 | Ta`` for each ``(Cs, Td, Ta)``, then Ss=0, Se=63, Ah=Al=0."""
-    payload = bytes([len(components)]) + b"".join(bytes([Cs, Td << 4 | Ta]) for Cs, Td, Ta in components)
-    return _marker_segment(SOS, payload + bytes([0, 63, 0]))
-
-
-# ---- marker segments: readers (B.2) ----------------------------------------------------------
-
-
-@dataclass
-class _Component:
-    C: int  # component identifier Ci
-    H: int  # horizontal sampling factor Hi
-    V: int  # vertical sampling factor Vi
-    Tq: int  # quantization table selector Tqi
-    x: int = 0  # samples per line, ceil(X * Hi / Hmax) (A.1.1)
-    y: int = 0  # lines, ceil(Y * Vi / Vmax)
-    coefs: np.ndarray | None = None  # (mcuy*V, mcux*H, 64) zig-zag coefficients
-    Q: np.ndarray | None = None  # the quantization table in force when its scan was decoded
-
-
-@dataclass
-class _Frame:
-    Y: int
-    X: int
-    components: list[_Component]
-    Hmax: int
-    Vmax: int
-    mcux: int  # MCUs per line in an interleaved scan
-    mcuy: int
-    jfif: bool = False  # a JFIF APP0 was seen
-    adobe_transform: int | None = None  # from an Adobe APP14, if any
-    Ri: int = 0  # the last restart interval defined
-    huffman: dict | None = None  # (Tc, Th) -> HuffmanTable, the tables last defined
-
-
-def _segment(data: bytes, pos: int, marker: int) -> tuple[bytes, int]:
-    """The payload of the marker segment whose length field is at ``pos``, and the next offset."""
-    if pos + 2 > len(data):
-        raise CorruptStreamError(f"stream ends inside the length of marker FF{marker:02X}")
-    L = int.from_bytes(data[pos:pos + 2], "big")
-    if L < 2 or pos + L > len(data):
-        raise CorruptStreamError(f"marker FF{marker:02X} length {L} runs past the end of the stream")
-    return data[pos + 2:pos + L], pos + L
-
-
-def _read_dqt(payload: bytes, qt: dict[int, np.ndarray]) -> None:
-    """DQT (B.2.4.1): one or more tables ``Pq/Tq, Q0..Q63`` (8-bit if Pq = 0, 16-bit if 1), zig-zag order."""
-    i = 0
-    while i < len(payload):
-        Pq, Tq = payload[i] >> 4, payload[i] & 15
-        if Pq > 1 or Tq > 3:
-            raise CorruptStreamError(f"DQT: Pq={Pq} must be 0/1 and Tq={Tq} 0..3")
-        n = 64 * (Pq + 1)
-        if i + 1 + n > len(payload):
-            raise CorruptStreamError("DQT: segment ends inside a table")
-        qt[Tq] = np.frombuffer(payload, dtype=">u2" if Pq else np.uint8, count=64, offset=i + 1).astype(np.int64)
-        i += 1 + n
-
-
-def _read_dht(payload: bytes, ht: dict[tuple[int, int], HuffmanTable]) -> None:
-    """DHT (B.2.4.2): one or more tables ``Tc/Th, BITS(16), HUFFVAL``; over-full lengths are rejected."""
-    i = 0
-    while i < len(payload):
-        if i + 17 > len(payload):
-            raise CorruptStreamError("DHT: segment ends inside BITS")
-        Tc, Th = payload[i] >> 4, payload[i] & 15
-        if Tc > 1 or Th > 3:
-            raise CorruptStreamError(f"DHT: Tc={Tc} must be 0/1 and Th={Th} 0..3")
-        BITS = payload[i + 1:i + 17]
-        n = sum(BITS)
-        if n > 256 or i + 17 + n > len(payload):
-            raise CorruptStreamError(f"DHT: {n} codes do not fit in the segment")
-        ht[Tc, Th] = HuffmanTable(tuple(BITS), tuple(payload[i + 17:i + 17 + n]))
-        i += 17 + n
-
-
-def _read_sof(payload: bytes, marker: int, data: bytes) -> _Frame:
-    """SOFn (B.2.2): check it is a frame we decode, then P, Y, X, Nf and ``Ci, Hi/Vi, Tqi``."""
-    if marker not in (0xC0, 0xC1):
-        raise UnsupportedError(f"{_SOF_NAMES[marker]} is not supported (baseline sequential only)")
-    if len(payload) < 6:
-        raise CorruptStreamError("SOF segment too short")
-    P, Y, X, Nf = payload[0], int.from_bytes(payload[1:3], "big"), int.from_bytes(payload[3:5], "big"), payload[5]
-    if P != 8:
-        raise UnsupportedError(f"sample precision P={P} is not supported (8-bit only)")
-    if len(payload) != 6 + 3 * Nf:
-        raise CorruptStreamError(f"SOF length {len(payload) + 2} does not match Nf={Nf}")
-    if X == 0:
-        raise CorruptStreamError("SOF: X = 0 samples per line")
-    if Y == 0:
-        if b"\xff\xdc" in data:
-            raise UnsupportedError("Y = 0 with a DNL marker (height after the scan) is not supported")
-        raise CorruptStreamError("SOF: Y = 0 lines and no DNL marker")
-    if X * Y > MAX_PIXELS:
-        raise UnsupportedError(f"image of {X}x{Y} pixels is over the limit of {MAX_PIXELS} (MAX_PIXELS)")
-    if Nf not in (1, 3):
-        raise UnsupportedError(f"{Nf} components are not supported (1 = gray or 3 = colour)")
-    comps = []
-    for j in range(Nf):
-        C, HV, Tq = payload[6 + 3 * j:9 + 3 * j]
-        H, V = HV >> 4, HV & 15
-        if not (1 <= H <= 4 and 1 <= V <= 4) or Tq > 3:
-            raise CorruptStreamError(f"SOF: component {C} has H={H}, V={V} (1..4) or Tq={Tq} (0..3)")
-        if H > 2 or V > 2:
-            raise UnsupportedError(f"sampling factors {H}x{V} are not supported (1 or 2 only)")
-        if any(c.C == C for c in comps):
-            raise CorruptStreamError(f"SOF: component id {C} appears twice")
-        comps.append(_Component(C, H, V, Tq))
-    Hmax, Vmax = max(c.H for c in comps), max(c.V for c in comps)
-    for c in comps:
-        c.x, c.y = -(-X * c.H // Hmax), -(-Y * c.V // Vmax)
-    return _Frame(Y, X, comps, Hmax, Vmax, -(-X // (8 * Hmax)), -(-Y // (8 * Vmax)))
-
-
-def _read_dri(payload: bytes) -> int:
-    """DRI (B.2.4.4): ``Ri``, MCUs per restart interval (0 disables restarts)."""
-    if len(payload) != 2:
-        raise CorruptStreamError(f"DRI length {len(payload) + 2} != 4")
-    return int.from_bytes(payload, "big")
-
-
-def _read_sos(payload: bytes, frame: _Frame) -> list[tuple[_Component, int, int]]:
-    """SOS (B.2.3): Ns, then ``Cs, Td/Ta`` per component, then Ss, Se, Ah/Al (0, 63, 0 when sequential)."""
-    Ns = payload[0] if payload else 0
-    if not 1 <= Ns <= 4 or len(payload) != 4 + 2 * Ns:
-        raise CorruptStreamError(f"SOS: Ns={Ns} does not match its length {len(payload) + 2}")
-    scan = []
-    for j in range(Ns):
-        Cs, TdTa = payload[1 + 2 * j:3 + 2 * j]
-        comp = next((c for c in frame.components if c.C == Cs), None)
-        if comp is None or any(s[0] is comp for s in scan):
-            raise CorruptStreamError(f"SOS: component id {Cs} is not in the frame or repeats")
-        scan.append((comp, TdTa >> 4, TdTa & 15))
-    Ss, Se, AhAl = payload[1 + 2 * Ns:]
-    if (Ss, Se, AhAl) != (0, 63, 0):
-        raise CorruptStreamError(f"SOS: Ss={Ss}, Se={Se}, Ah/Al={AhAl:#x} must be 0, 63, 0 in a sequential scan")
-    if Ns > 1 and sum(c.H * c.V for c, _, _ in scan) > 10:
-        raise CorruptStreamError("SOS: more than 10 blocks per MCU")
-    return scan
-
-
 # ---- decoder steps ---------------------------------------------------------------------------
 
 
-def _decode_scan(data: bytes, pos: int, frame: _Frame, scan, qt, ht, Ri: int) -> int:
+def _decode_scan(data: bytes, pos: int, frame: Frame, scan, qt, ht, Ri: int) -> int:
     """Decode one scan into its components' coefficient grids; return the offset after its data."""
     layout = []
     for j, (comp, Td, Ta) in enumerate(scan):
@@ -707,13 +538,13 @@ def _decode_scan(data: bytes, pos: int, frame: _Frame, scan, qt, ht, Ri: int) ->
     return end
 
 
-def _grid(frame: _Frame, comp: _Component) -> np.ndarray:
+def _grid(frame: Frame, comp: Component) -> np.ndarray:
     if comp.coefs is None:
         comp.coefs = np.zeros((frame.mcuy * comp.V, frame.mcux * comp.H, 64), dtype=np.int64)
     return comp.coefs
 
 
-def _reconstruct(comp: _Component) -> np.ndarray:
+def _reconstruct(comp: Component) -> np.ndarray:
     """Dequantize (A.3.4), un-zig-zag, inverse DCT (A.3.3), level shift +128: a ``y x x`` uint8 plane."""
     if comp.coefs is None:
         raise CorruptStreamError(f"no scan contains component {comp.C}")

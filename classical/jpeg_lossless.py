@@ -75,17 +75,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from classical.jpeg import (
-    _SOF_NAMES,
-    MAX_PIXELS,
-    _check_int,
-    _marker_segment,
-    _read_dht,
-    _read_dri,
-    _segment,
-    _write_dht,
-    _write_dri,
-)
+from classical.jpeg import _check_int
 from classical.jpeg_huffman import (
     _CHUNK,
     STD_DC_LUMINANCE,
@@ -95,6 +85,16 @@ from classical.jpeg_huffman import (
     encode_scan,
     optimal_table,
     skip_restart_marker,
+)
+from classical.jpeg_markers import (
+    MAX_PIXELS,
+    SOF_NAMES,
+    marker_segment,
+    read_dht,
+    read_dri,
+    segment,
+    write_dht,
+    write_dri,
 )
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 from fundamentals.imageio import check_image
@@ -244,10 +244,10 @@ def encode(img, *, predictor: int = 1, point_transform: int = 0, optimize: bool 
     sos = bytes([Nf, *(v for C, t in zip(ids, Td) for v in (C, t << 4)), predictor, 0, Pt])
     return b"".join([
         bytes([0xFF, SOI]),
-        _marker_segment(SOF3, sof),
-        _write_dht([(0, t, table) for t, table in enumerate(tables)]),
-        _write_dri(Ri) if Ri else b"",
-        _marker_segment(SOS, sos),
+        marker_segment(SOF3, sof),
+        write_dht([(0, t, table) for t, table in enumerate(tables)]),
+        write_dri(Ri) if Ri else b"",
+        marker_segment(SOS, sos),
         encode_scan(symbols, [tables[t] for t in Td], [tables[t] for t in Td]),
         bytes([0xFF, EOI]),
     ])
@@ -300,7 +300,7 @@ def decode(data) -> np.ndarray:
     if data[:2] != b"\xff\xd8":
         raise CorruptStreamError("not a JPEG: stream does not start with SOI (FF D8)")
     ht: dict[tuple[int, int], HuffmanTable] = {}
-    frame: _Frame | None = None
+    frame: Frame | None = None
     planes: dict[int, np.ndarray] = {}
     Ri, ycc, pos = 0, False, 2
     while pos < len(data):  # markers until EOI (a missing EOI is tolerated, as in libjpeg)
@@ -315,15 +315,15 @@ def decode(data) -> np.ndarray:
             continue
         if marker == SOI:
             raise CorruptStreamError(f"second SOI at offset {pos - 2}")
-        payload, pos = _segment(data, pos, marker)
+        payload, pos = segment(data, pos, marker)
         if marker == DHT:
-            _read_dht(payload, ht)
-        elif marker in _SOF_NAMES:
+            read_dht(payload, ht)
+        elif marker in SOF_NAMES:
             if frame is not None:
                 raise CorruptStreamError("more than one SOF segment")
             frame = _read_sof3(payload, marker)
         elif marker == DRI:
-            Ri = _read_dri(payload)
+            Ri = read_dri(payload)
         elif marker == SOS:
             if frame is None:
                 raise CorruptStreamError("SOS before SOF")
@@ -348,16 +348,16 @@ def decode(data) -> np.ndarray:
 # ---- decoder: marker segments (B.2.2, B.2.3) -------------------------------------------------
 
 
-class _Frame(NamedTuple):
+class Frame(NamedTuple):
     Y: int  # number of lines
     X: int  # samples per line
     ids: tuple[int, ...]  # component identifiers Ci
 
 
-def _read_sof3(payload: bytes, marker: int) -> _Frame:
+def _read_sof3(payload: bytes, marker: int) -> Frame:
     """SOF3 (B.2.2): P, Y, X, Nf, then ``Ci, Hi<<4|Vi, Tqi``; any other SOF is unsupported here."""
     if marker != SOF3:
-        raise UnsupportedError(f"{_SOF_NAMES[marker]} is not supported by the lossless decoder "
+        raise UnsupportedError(f"{SOF_NAMES[marker]} is not supported by the lossless decoder "
                                "(SOF3 only; classical.jpeg decodes SOF0/SOF1)")
     if len(payload) < 6:
         raise CorruptStreamError("SOF segment too short")
@@ -378,10 +378,10 @@ def _read_sof3(payload: bytes, marker: int) -> _Frame:
     if any(HV != 0x11 for HV in payload[7::3]):
         raise UnsupportedError(f"sampling factors {[f'{h >> 4}x{h & 15}' for h in payload[7::3]]} "
                                "are not supported (1x1 only)")
-    return _Frame(Y, X, ids)
+    return Frame(Y, X, ids)
 
 
-def _decode_scan(data, pos, frame: _Frame, payload: bytes, ht, Ri: int, planes) -> int:
+def _decode_scan(data, pos, frame: Frame, payload: bytes, ht, Ri: int, planes) -> int:
     """SOS (B.2.3) and its entropy-coded data: decode all differences, then reconstruct."""
     Ns = payload[0] if payload else 0
     if not 1 <= Ns <= 4 or len(payload) != 4 + 2 * Ns:
