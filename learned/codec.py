@@ -59,8 +59,14 @@ from fundamentals.container import pack, unpack
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 from fundamentals.imageio import check_image
 from learned.entropy import CDFTables
-from learned.model import (FactorizedPrior, ModelConfig, inference_arrays, load_arrays, read_weights_file,
-                           write_weights_file)
+from learned.model import (
+    FactorizedPrior,
+    ModelConfig,
+    inference_arrays,
+    load_arrays,
+    read_weights_file,
+    write_weights_file,
+)
 
 __all__ = ["available_qualities", "decode", "encode", "load_weights", "save_weights", "weights_file"]
 

@@ -49,6 +49,15 @@ then lists every host's devices; each process builds the same global batch from
 ``(seed, step)`` and hands its own slice to ``jax.make_array_from_process_local_data``; only
 process 0 writes the checkpoint, log and plot.  The batch must divide by the device count.
 
+On a CPU the same mechanism makes one machine faster: ``--cpu-devices 4`` splits the host into
+four XLA devices (``XLA_FLAGS=--xla_force_host_platform_device_count=4``), each running a
+quarter of the batch.  XLA's CPU backend leaves cores idle inside one device's step (the
+serial parts between convolutions); four shards keep them busy.  Measured on the 2-core
+machine of ``learned/weights/README.md`` (N=64, M=96, batch 8 of 128x128): 297 ms per step
+with one device, 230-240 with two, 219-235 with four, 260 with eight; in a real run 4.4
+steps/s instead of 3.0.  It only applies to the CPU platform (GPUs and TPUs are devices
+already) and must be set before JAX starts, so it is a command-line option, not a config field.
+
 Not done here: CompressAI's auxiliary quantile loss (the medians are solved for by bisection,
 see :mod:`learned.entropy`), mixed precision, MS-SSIM.
 """
@@ -468,7 +477,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
     p.add_argument("--distributed", action="store_true",
                    help="multi-host: call jax.distributed.initialize() first (one process per host)")
+    p.add_argument("--cpu-devices", type=int, default=1, metavar="K",
+                   help="split a CPU host into K XLA devices for data parallelism (4 was fastest on 2 cores)")
     return p
+
+
+def force_cpu_devices(k: int) -> None:
+    """Ask XLA for ``k`` host (CPU) devices; must run before JAX initialises its backends.
+
+    Adds ``--xla_force_host_platform_device_count=k`` to ``XLA_FLAGS`` unless that flag is there
+    already.  XLA ignores it silently once JAX has started, so :func:`main` checks the count
+    afterwards (``RuntimeError`` if it differs).
+    """
+    if k < 1:
+        raise ValueError(f"--cpu-devices {k} must be >= 1")
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={k}".strip()
 
 
 def _channels(text: str) -> tuple[int, int, int]:
@@ -483,8 +508,13 @@ def _channels(text: str) -> tuple[int, int, int]:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.cpu_devices > 1:
+        force_cpu_devices(args.cpu_devices)
     if args.distributed:
         jax.distributed.initialize()
+    if args.cpu_devices > 1 and len(jax.devices("cpu")) != args.cpu_devices:
+        raise RuntimeError(f"--cpu-devices {args.cpu_devices}: JAX has {len(jax.devices('cpu'))} CPU devices "
+                           "(it started before, or XLA_FLAGS sets another count)")
     if args.crop % 16:
         raise SystemExit(f"--crop {args.crop} must be a multiple of 16 (four stride-2 layers)")
     config = TrainConfig(lmbda=args.lmbda, model=args.model, steps=args.steps, N=args.N, M=args.M,

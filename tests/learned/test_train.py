@@ -142,3 +142,27 @@ def test_two_devices_match_one(tmp_path):
     assert abs(float(two["loss"]) - loss1) <= 1e-5 * abs(loss1)
     for k in p1:
         np.testing.assert_allclose(two[k], p1[k], rtol=1e-5, atol=1e-5 * float(np.abs(p1[k]).max()), err_msg=k)
+
+
+def test_cpu_devices_option_splits_the_host(data, straight, tmp_path):
+    """``--cpu-devices 2`` in a fresh process: 2 CPU devices, and the 4 steps land where 1 device's did."""
+    script = ("import sys, jax; from learned import train\n"
+              f"code = train.main(['--data', {data!r}, '--out', {str(tmp_path)!r}, '--steps', '4', '--lmbda', '0.01',"
+              f" '--cpu-devices', '2', *{TINY!r}])\n"
+              "assert len(jax.devices()) == 2, jax.devices()\n"
+              "sys.exit(code)\n")
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    one, two = _arrays(straight / "checkpoint.npz"), _arrays(tmp_path / "checkpoint.npz")
+    for k in one:
+        if k.startswith("model/"):
+            np.testing.assert_allclose(two[k], one[k], rtol=1e-4, atol=1e-4 * float(np.abs(one[k]).max()), err_msg=k)
+
+
+def test_cpu_devices_too_late_is_an_error(data, tmp_path, monkeypatch):
+    """In this process JAX has started with one CPU device: the flag cannot apply, and main says so."""
+    monkeypatch.setenv("XLA_FLAGS", "")  # main adds the flag to XLA_FLAGS; undone after the test
+    with pytest.raises(RuntimeError, match="cpu-devices"):
+        train.main(["--data", data, "--out", str(tmp_path), "--steps", "1", "--cpu-devices", "3", *TINY])
