@@ -14,7 +14,8 @@ Hwang & Johnston, "Variational image compression with a scale hyperprior", ICLR 
 
 * ``g_a`` (analysis): 4 x [5x5 conv, stride 2], GDN after the first three; ``N`` channels
   inside, ``M`` at the latent.
-* ``Q``: additive uniform noise while training, rounding around the channel medians at test.
+* ``Q``: additive uniform noise while training, rounding around the channel medians at test
+  (optionally "mixed" while training: noise for the rate, rounding for the decoder).
 * ``g_s`` (synthesis): the mirror image, 4 x [2x up-sampling], IGDN after the first three;
   the up-sampling is a 3x3 conv + depth-to-space ("sub-pixel", the default, 4x faster on CPU)
   or a 5x5 transposed convolution (as the paper).
@@ -127,7 +128,8 @@ class FactorizedPrior(nnx.Module):
         )
         self.entropy_bottleneck = EntropyBottleneck(M, rngs=rngs)
 
-    def __call__(self, x: jax.Array, *, training: bool, key: jax.Array | None = None) -> ForwardOutput:
+    def __call__(self, x: jax.Array, *, training: bool, key: jax.Array | None = None,
+                 quantizer: str = "noise") -> ForwardOutput:
         """Encode, quantize (noise or rounding) and decode ``x``; estimate the rate.
 
         Parameters
@@ -138,11 +140,30 @@ class FactorizedPrior(nnx.Module):
             Additive uniform noise (``True``, needs ``key``) or rounding (``False``).
         key : jax.Array, optional
             PRNG key of the noise.
+        quantizer : str
+            While training: ``"noise"`` (the paper's: rate and decoder both see ``y + u``) or
+            ``"mixed"`` (the rate sees ``y + u``, the decoder the rounded latent, see Notes).
+
+        Notes
+        -----
+        ``"mixed"`` (Minnen & Singh, "Channel-wise autoregressive entropy models for learned
+        image compression", ICIP 2020, sec. 3): the decoder ``g_s`` is trained on the values it
+        will get at test time, ``round(y - m) + m``, with a straight-through gradient
+        (``y + stop_gradient(round(y - m) + m - y)``: the rounding passes gradients unchanged),
+        while the rate term keeps the noisy ``y + u``, whose density is smooth.  It removes the
+        mismatch between training (noise) and coding (rounding) on the decoder side.
         """
+        if quantizer not in ("noise", "mixed"):
+            raise ValueError(f"quantizer={quantizer!r} must be 'noise' or 'mixed'")
         y = self.g_a(x)  # (B, H/16, W/16, M)
         y_hat, likelihoods = self.entropy_bottleneck(y, training=training, key=key)  # (B, H/16, W/16, M)
-        x_hat = self.g_s(y_hat)  # (B, H, W, 3)
-        return ForwardOutput(x_hat=x_hat, likelihoods=likelihoods, y_hat=y_hat)
+        if training and quantizer == "mixed":
+            m = self.entropy_bottleneck.medians()  # (M,)
+            y_dec = y + jax.lax.stop_gradient(jnp.round(y - m) + m - y)  # rounded; gradient of the identity
+        else:
+            y_dec = y_hat
+        x_hat = self.g_s(y_dec)  # (B, H, W, 3)
+        return ForwardOutput(x_hat=x_hat, likelihoods=likelihoods, y_hat=y_dec)
 
 
 class CAE(nnx.Module):

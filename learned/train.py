@@ -90,6 +90,7 @@ __all__ = ["TrainConfig", "export_weights", "loss_fn", "main", "train_step"]
 
 CSV_FIELDS = ("step", "loss", "bpp", "mse", "psnr", "val_bpp", "val_psnr", "seconds")
 MODELS = ("factorized", "cae")
+QUANTIZERS = ("noise", "mixed")
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ class TrainConfig:
         Adam learning rate; multiplied by ``0.1`` after ``lr_drop * steps`` steps.
     lr_drop : float
         Fraction of the run after which the learning rate drops.
+    quantizer : str
+        ``"noise"`` (default) or ``"mixed"``: what the decoder sees while training (see
+        :meth:`learned.model.FactorizedPrior.__call__`); ``cae`` ignores it.
     clip : float
         Global-norm gradient clipping threshold.
     seed : int
@@ -138,6 +142,7 @@ class TrainConfig:
     lr: float = 1e-4
     lr_drop: float = 0.85
     clip: float = 1.0
+    quantizer: str = "noise"
     seed: int = 0
     n_val: int = 8
     val_every: int = 500
@@ -150,6 +155,8 @@ class TrainConfig:
         object.__setattr__(self, "cae_channels", tuple(int(c) for c in self.cae_channels))  # JSON gives a list
         if len(self.cae_channels) != 3 or min(self.cae_channels) < 1:
             raise ValueError(f"cae_channels={self.cae_channels} must be three widths >= 1")
+        if self.quantizer not in QUANTIZERS:
+            raise ValueError(f"quantizer={self.quantizer!r} not in {QUANTIZERS}")
 
     @property
     def model_config(self) -> ModelConfig:
@@ -159,9 +166,12 @@ class TrainConfig:
 # ---- loss and steps ----
 
 
-def loss_fn(model: FactorizedPrior, x: jax.Array, key: jax.Array, lmbda: jax.Array):
-    """Rate-distortion loss of a batch ``x`` (``(B, H, W, 3)`` in ``[0, 1]``); returns ``(loss, (bpp, mse))``."""
-    out = model(x, training=True, key=key)
+def loss_fn(model: FactorizedPrior, x: jax.Array, key: jax.Array, lmbda: jax.Array, quantizer: str = "noise"):
+    """Rate-distortion loss of a batch ``x`` (``(B, H, W, 3)`` in ``[0, 1]``); returns ``(loss, (bpp, mse))``.
+
+    ``quantizer``: what the decoder sees while training, see :meth:`learned.model.FactorizedPrior.__call__`.
+    """
+    out = model(x, training=True, key=key, quantizer=quantizer)
     num_pixels = x.shape[0] * x.shape[1] * x.shape[2]
     bpp = jnp.sum(-jnp.log2(out.likelihoods)) / num_pixels  # rate R: estimated bits per pixel of y + u
     mse = jnp.mean(jnp.square(out.x_hat - x))  # distortion D: MSE on [0, 1] images
@@ -169,12 +179,12 @@ def loss_fn(model: FactorizedPrior, x: jax.Array, key: jax.Array, lmbda: jax.Arr
     return loss, (bpp, mse)
 
 
-@nnx.jit
+@functools.partial(nnx.jit, static_argnames="quantizer")
 def train_step(model: FactorizedPrior, optimizer: nnx.Optimizer, x_u8: jax.Array, key: jax.Array,
-               lmbda: jax.Array) -> dict:
+               lmbda: jax.Array, quantizer: str = "noise") -> dict:
     """One Adam step on a ``uint8`` batch ``(B, H, W, 3)``; returns the loss terms."""
     x = x_u8.astype(jnp.float32) / 255.0  # (B, H, W, 3) in [0, 1]
-    (loss, (bpp, mse)), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, x, key, lmbda)
+    (loss, (bpp, mse)), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model, x, key, lmbda, quantizer)
     optimizer.update(model, grads)
     return {"loss": loss, "bpp": bpp, "mse": mse}
 
@@ -390,7 +400,7 @@ def run(config: TrainConfig, *, data, out, resume: bool = False, init=None, expo
 
         step_fn, eval_fn = train_cae.train_step, train_cae.eval_step
     else:
-        step_fn, eval_fn = train_step, eval_step
+        step_fn, eval_fn = functools.partial(train_step, quantizer=config.quantizer), eval_step
     base_key = jax.random.key(config.seed)
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "log.csv"
@@ -469,6 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
     p.add_argument("--lr-drop", type=float, default=d.lr_drop, help="fraction of steps after which lr *= 0.1")
     p.add_argument("--clip", type=float, default=d.clip, help="global-norm gradient clipping")
+    p.add_argument("--quantizer", choices=QUANTIZERS, default=d.quantizer,
+                   help="training: noise for rate and decoder (the paper), or mixed (the decoder sees the "
+                        "rounded latent, straight-through)")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of init, data stream and noise")
     p.add_argument("--n-val", type=int, default=d.n_val, help="held-out images for validation (last by name)")
     p.add_argument("--val-every", type=int, default=d.val_every, help="validation period (steps)")
@@ -520,6 +533,7 @@ def main(argv=None) -> int:
     config = TrainConfig(lmbda=args.lmbda, model=args.model, steps=args.steps, N=args.N, M=args.M,
                          upsample=args.upsample, cae_channels=args.cae_channels,
                          batch=args.batch, crop=args.crop, lr=args.lr, lr_drop=args.lr_drop, clip=args.clip,
+                         quantizer=args.quantizer,
                          seed=args.seed, n_val=args.n_val, val_every=args.val_every,
                          ckpt_every=args.ckpt_every, log_every=args.log_every)
     row = run(config, data=args.data, out=args.out, resume=args.resume, init=args.init, export=args.export,

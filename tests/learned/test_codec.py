@@ -132,7 +132,8 @@ def test_stream_decodes_identically_with_x64_and_two_devices(weights, tmp_path):
     env = dict(os.environ, JAX_ENABLE_X64="1", XLA_FLAGS="--xla_force_host_platform_device_count=2",
                JAX_PLATFORMS="cpu")
     done = subprocess.run([sys.executable, "-c", _DECODE_ELSEWHERE, str(tmp_path / "s.bin"), str(weights),
-                           str(tmp_path / "out.npy")], env=env, capture_output=True, text=True, timeout=300)
+                           str(tmp_path / "out.npy")], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-2:] == ["2", "True"]
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), codec.decode(data, weights=weights))
@@ -152,7 +153,7 @@ def test_real_rate_matches_the_integer_tables(weights):
     contexts = np.repeat(np.arange(M), q[0].size)
     ideal = ans.ideal_bits(symbols.reshape(-1), tables.cdf, contexts) / 8
     data = codec.encode(img, weights=weights)
-    header, payload = unpack(data, codec="learned")
+    _, payload = unpack(data, codec="learned")
     lanes = ans.auto_lanes(symbols.size)
     overhead = 4 * lanes + 4 + 3 * len(escapes)
     assert len(payload) <= 1.02 * ideal + overhead
@@ -168,7 +169,7 @@ def test_shipped_weights_real_bpp_near_the_model_estimate(quality):
     from fundamentals.imageio import load_image
 
     img = load_image()[:256, :384]
-    model, tables, _, _ = codec.load_weights(codec.weights_file(quality))
+    model, _, _, _ = codec.load_weights(codec.weights_file(quality))
     out = model(jnp.asarray(img[None], jnp.float32) / 255.0, training=False)
     estimated_bits = float(-jnp.log2(out.likelihoods).sum())
     data = codec.encode(img, quality=quality)

@@ -166,3 +166,14 @@ def test_cpu_devices_too_late_is_an_error(data, tmp_path, monkeypatch):
     monkeypatch.setenv("XLA_FLAGS", "")  # main adds the flag to XLA_FLAGS; undone after the test
     with pytest.raises(RuntimeError, match="cpu-devices"):
         train.main(["--data", data, "--out", str(tmp_path), "--steps", "1", "--cpu-devices", "3", *TINY])
+
+
+def test_mixed_quantizer_run_is_recorded(data, tmp_path):
+    """--quantizer mixed trains (finite loss) and the checkpoint's config says so, for --resume to keep it."""
+    assert train.main(["--data", data, "--out", str(tmp_path), "--steps", "2", "--lmbda", "0.01",
+                       "--quantizer", "mixed", *TINY]) == 0
+    config, _ = train.load_checkpoint(tmp_path / "checkpoint.npz")
+    assert config.quantizer == "mixed"
+    assert all(np.isfinite(float(r["loss"])) for r in _rows(tmp_path / "log.csv"))
+    with pytest.raises(ValueError, match="quantizer"):
+        train.TrainConfig(quantizer="round")
