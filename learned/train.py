@@ -521,8 +521,8 @@ def _channels(text: str) -> tuple[int, int, int]:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.cpu_devices > 1:
-        force_cpu_devices(args.cpu_devices)
+    if args.cpu_devices != 1:
+        force_cpu_devices(args.cpu_devices)  # ValueError below 1
     if args.distributed:
         jax.distributed.initialize()
     if args.cpu_devices > 1 and len(jax.devices("cpu")) != args.cpu_devices:
