@@ -138,7 +138,7 @@ def check_image(img, *, name: str = "img") -> np.ndarray:
     ValueError: img must have dtype uint8, got float32
     """
     if not isinstance(img, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array, got {type(img).__name__}")
+        raise ValueError(f"{name} must be a numpy array, got {type(img).__name__}")  # noqa: TRY004 (documented class)
     if img.dtype != np.uint8:
         raise ValueError(f"{name} must have dtype uint8, got {img.dtype}")
     if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):

@@ -282,20 +282,20 @@ def bench_jpeg(data_dir: Path, repeat: int, limit: int | None = None) -> str:
         m = acc / len(images)
         rows.append((q, *m, float(np.median(enc_ratio)), float(np.median(dec_ratio))))
     lines = [
-        f"Kodak: {len(images)} images; 4:2:0, Annex K tables scaled by quality, optimize=False; "
-        f"mean of per-image bpp (real file bytes) and PSNR-RGB; times best of {repeat}.",
+        (f"Kodak: {len(images)} images; 4:2:0, Annex K tables scaled by quality, optimize=False; "
+         f"mean of per-image bpp (real file bytes) and PSNR-RGB; times best of {repeat}."),
         "",
-        "| quality | ours bpp | Pillow bpp | size ours/Pillow | ours PSNR dB | Pillow PSNR dB | dPSNR dB "
-        "| encode time ours/Pillow (median) | decode time ours/Pillow (median) |",
+        ("| quality | ours bpp | Pillow bpp | size ours/Pillow | ours PSNR dB | Pillow PSNR dB | dPSNR dB "
+         "| encode time ours/Pillow (median) | decode time ours/Pillow (median) |"),
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for q, bo, po, bp, pp, er, dr in rows:
         lines.append(f"| {q} | {bo:.4f} | {bp:.4f} | {bo / bp:.4f} | {po:.3f} | {pp:.3f} | {po - pp:+.3f} "
                      f"| {er:.1f}x | {dr:.1f}x |")
     n = len(images) * len(JPEG_QUALITIES)
-    lines += ["", f"Mean time per 768x512 image: ours encode {1000 * t_ours['enc'] / n:.0f} ms, "
-              f"decode {1000 * t_ours['dec'] / n:.0f} ms; Pillow encode {1000 * t_pil['enc'] / n:.1f} ms, "
-              f"decode {1000 * t_pil['dec'] / n:.1f} ms. Targets: encode <= 50x Pillow, decode <= 150x."]
+    lines += ["", (f"Mean time per 768x512 image: ours encode {1000 * t_ours['enc'] / n:.0f} ms, "
+                   f"decode {1000 * t_ours['dec'] / n:.0f} ms; Pillow encode {1000 * t_pil['enc'] / n:.1f} ms, "
+                   f"decode {1000 * t_pil['dec'] / n:.1f} ms. Targets: encode <= 50x Pillow, decode <= 150x.")]
     return "\n".join(lines)
 
 

@@ -144,10 +144,10 @@ def bench_seed(data_dir: Path, repeat: int = 1, limit=None) -> str:
     from classical import rle, vq
     from pipeline import compose
 
-    lines = ["The course's seed table, redone with our codecs: RLE (PackBits rows), k-means VQ "
-             "(k = 64, 4x4 blocks, n_init = 5, codebook trained on the image, Huffman-coded indices) "
-             "and RLE+VQ (PackBits on the VQ index map, `vq(k=64,block=4,n_init=5)|rle`: the same codebook). Sizes are real "
-             "stream bytes with headers; PSNR with peak 255 on the 8-bit images.", "",
+    lines = [("The course's seed table, redone with our codecs: RLE (PackBits rows), k-means VQ "
+              "(k = 64, 4x4 blocks, n_init = 5, codebook trained on the image, Huffman-coded indices) "
+              "and RLE+VQ (PackBits on the VQ index map, `vq(k=64,block=4,n_init=5)|rle`: the same codebook). "
+              "Sizes are real stream bytes with headers; PSNR with peak 255 on the 8-bit images."), "",
              "| image | size | codec | bytes | bpp | CR | MSE | PSNR dB |", "|---|---|---|---|---|---|---|---|"]
     for name in SEED_IMAGES[:limit]:
         path = data_dir / "classic" / f"{name}.png"

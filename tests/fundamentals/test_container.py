@@ -40,7 +40,7 @@ def test_every_truncation_and_mutation_is_refused():
         bad = bytearray(blob)
         bad[pos] ^= 0x41
         try:
-            header, payload = container.unpack(bytes(bad))
+            _, payload = container.unpack(bytes(bad))
         except CodecError:
             continue
         # the only undetectable change is one inside the params JSON that stays valid JSON

@@ -80,7 +80,8 @@ def test_report_page_loads_in_a_real_browser(tmp_path):
     out = tmp_path / "out"
     assert run.main(["--image", str(path), "--out", str(out), "--no-progress"]) == 0
     dom = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                          (out / "index.html").as_uri()], capture_output=True, text=True, timeout=120).stdout
+                          (out / "index.html").as_uri()], capture_output=True, text=True, timeout=120,
+                         check=False).stdout
     body = re.search(r'<body data-images-loaded="(\d+)" data-images-total="(\d+)"', dom)
     assert body, dom[:500]
     loaded, total = map(int, body.groups())
