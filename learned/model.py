@@ -246,8 +246,9 @@ def inference_arrays(module: nnx.Module, prefix: str = "param/") -> dict[str, np
 
     Kernels are 97% of the parameters (886,208 of 916,364 at N=64, M=96); rounding them to
     float16 (11 significant bits) halves the file and changed Kodak PSNR by +0.001 dB and the
-    rate by +0.001% when measured on the q3 weights.  Small parameters (biases, GDN, the density model) stay float32.  Readers cast
-    back to float32 (:func:`load_arrays`), so the encoder and the decoder run the same numbers.
+    rate by +0.001% when measured on the q3 weights.  Small parameters (biases, GDN, the
+    density model) stay float32.  Readers cast back to float32 (:func:`load_arrays`), so the
+    encoder and the decoder run the same numbers.
 
     Examples
     --------
