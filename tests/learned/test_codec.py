@@ -163,16 +163,27 @@ def test_real_rate_matches_the_integer_tables(weights):
 @pytest.mark.parametrize("quality", codec.available_qualities() or [pytest.param(3, marks=pytest.mark.skip(
     reason="no shipped weights yet"))])
 def test_shipped_weights_real_bpp_near_the_model_estimate(quality):
-    """On a crop of the sample image, bytes / pixels is within 2% (+ header) of sum(-log2 p) of the model."""
+    """On a crop of the sample image, the real bits are within 2% of sum(-log2 p) of the model.
+
+    Fixed framing is not rate and is added to the 2% exactly: the container header, and in the
+    payload the rANS lane states (4 bytes per lane, 1024 bits for the 32 lanes of this crop),
+    the 4-byte length and the escapes.  The relative part, 2%, is the issue's.
+    """
     import jax.numpy as jnp
 
+    from classical import ans
     from fundamentals.imageio import load_image
 
     img = load_image()[:256, :384]
-    model, _, _, _ = codec.load_weights(codec.weights_file(quality))
+    model, tables, _, _ = codec.load_weights(codec.weights_file(quality))
     out = model(jnp.asarray(img[None], jnp.float32) / 255.0, training=False)
     estimated_bits = float(-jnp.log2(out.likelihoods).sum())
     data = codec.encode(img, quality=quality)
     header, _ = unpack(data, codec="learned")
     real_bits = 8 * (len(data) - header.size)
-    assert abs(real_bits - estimated_bits) <= 0.02 * estimated_bits + 8 * 64
+    y = np.asarray(codec._g_a(model, jnp.asarray(img)))[0]  # (16, 24, M)
+    q = np.rint(y.astype(np.float64) - tables.medians).astype(np.int64).transpose(2, 0, 1)  # (M, h, w)
+    _, escapes = codec._to_symbols(q, tables)
+    framing_bits = 8 * (4 * ans.auto_lanes(q.size) + 4 + 3 * len(escapes))
+    print(f"q{quality}: estimated {estimated_bits:.0f} bits, real {real_bits} bits ({framing_bits} of framing)")
+    assert abs(real_bits - framing_bits - estimated_bits) <= 0.02 * estimated_bits
