@@ -100,6 +100,7 @@ from classical.jpeg_markers import (
     DQT,
     DRI,
     EOI,
+    MAX_PIXELS,
     SOF_NAMES,
     SOI,
     SOS,
@@ -120,7 +121,7 @@ from classical.jpeg_markers import (
 )
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 
-__all__ = ["decode", "encode", "quant_tables"]
+__all__ = ["MAX_PIXELS", "decode", "encode", "quant_tables"]
 
 #: Table K.1, luminance quantization table (natural row-major order).
 K1_LUMINANCE = np.array([

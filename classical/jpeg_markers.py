@@ -36,11 +36,14 @@ from classical.dct import ZIGZAG
 from classical.jpeg_huffman import HuffmanTable
 from fundamentals.errors import CorruptStreamError, UnsupportedError
 
-__all__ = ["APP0", "APP14", "DHT", "DQT", "DRI", "EOI", "MAX_PIXELS", "SOF0", "SOF_NAMES", "SOI", "SOS", "Component", "Frame", "marker_segment", "read_dht", "read_dqt", "read_dri",
-           "read_sof", "read_sos", "segment", "write_app0", "write_dht", "write_dqt", "write_dri", "write_sof0",
-           "write_sos"]
+__all__ = [
+    "APP0", "APP14", "DHT", "DQT", "DRI", "EOI", "MAX_PIXELS", "SOF0", "SOF_NAMES", "SOI", "SOS",
+    "Component", "Frame", "marker_segment", "read_dht", "read_dqt", "read_dri", "read_sof", "read_sos",
+    "segment", "write_app0", "write_dht", "write_dqt", "write_dri", "write_sof0", "write_sos",
+]
 
-#: Largest image (X * Y pixels) that :func:`read_sof` accepts, so decoders never allocate more (decompression bombs).
+#: Largest image (X * Y pixels) that :func:`read_sof` accepts: decoders never allocate more
+#: (decompression bombs).  Also :data:`classical.jpeg.MAX_PIXELS`.
 MAX_PIXELS = 1 << 28
 
 #: Marker bytes (Table B.1) of the segments read or written here.
